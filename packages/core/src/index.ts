@@ -1,1 +1,44 @@
-export {}
+export { ErrorCodes, IntroError } from './errors.js'
+export type { IntroErrorOptions } from './errors.js'
+export { DIAGNOSTICS_CHANNEL, onDiagnostic, reportDiagnostic, safeExecute } from './diagnostics.js'
+export type { DiagnosticEvent, DiagnosticLevel } from './diagnostics.js'
+export {
+  createCorrelationId,
+  isValidRequestId,
+  resolveInboundId,
+  traceIdFromCorrelationId,
+  traceIdFromTraceparent,
+} from './correlation-id.js'
+export { RequestContext, getContext, inFlightRequests, runInContext, runWithContext } from './context.js'
+export type { RequestContextInit } from './context.js'
+export { Operation, onOperation, startOperation, trackOperation } from './operations.js'
+export type { OperationHandle, OperationListener } from './operations.js'
+export { onRequestLifecycle } from './lifecycle.js'
+export { wrapHandler, instrumentServer } from './adapters/node-http.js'
+export { expressMiddleware } from './adapters/express.js'
+export { fastifyPlugin } from './adapters/fastify.js'
+export type { FastifyPlugin } from './adapters/fastify.js'
+export { koaMiddleware } from './adapters/koa.js'
+export { DEFAULT_SECRET_KEYS, REDACTED, redactHeaders, redactUrl, redactValue, secretKeyMatcher } from './redact.js'
+export type { RedactOptions } from './redact.js'
+export {
+  assertIntegerInRange,
+  assertOptionalFunction,
+  assertPositiveNumber,
+  describeValue,
+  envBoolean,
+  envList,
+  envPort,
+  envPositiveNumber,
+  envString,
+} from './options.js'
+export { CORE_STATE_KEY } from './global-state.js'
+export type {
+  AbortInfo,
+  AdapterOptions,
+  ContextInit,
+  FinishInfo,
+  LifecycleHooks,
+  OperationEndInfo,
+  OperationInit,
+} from './types.js'

@@ -1,0 +1,109 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { threadId } from 'node:worker_threads'
+import { createCorrelationId } from './correlation-id.js'
+import { coreState } from './global-state.js'
+import type { Operation } from './operations.js'
+import type { ContextInit } from './types.js'
+
+/** Fields a {@link RequestContext} is created with. */
+export interface RequestContextInit extends ContextInit {
+  method?: string
+  url?: string
+  headers?: IncomingHttpHeaders
+}
+
+/**
+ * Everything the toolkit knows about the request (or script, or job) being served:
+ * correlation id, timing, and the operations it is waiting on right now.
+ */
+export class RequestContext {
+  /** Correlation id: carried into SQL comments, outbound headers, logs and reports. */
+  readonly id: string
+  /** `Date.now()` when the request started. */
+  readonly startTime: number
+  /** `performance.now()` when the request started, for durations. */
+  readonly startHr: number
+  readonly method: string | undefined
+  /** Full URL (`http://host/path?query`), unredacted: consumers redact before writing it. */
+  readonly url: string | undefined
+  readonly headers: IncomingHttpHeaders | undefined
+  /** Script or job name, outside HTTP requests. */
+  readonly name: string | undefined
+  readonly args: readonly string[] | undefined
+  /** Free-form tags, set by the app. */
+  readonly tags: Record<string, string>
+  /** In-flight operations of this request (SQL, HTTP, …), oldest first. */
+  readonly operations: Set<Operation> = new Set()
+  /** Thread that serves the request. */
+  readonly threadId: number = threadId
+  #route: string | undefined
+  #resolveRoute: (() => string | undefined) | undefined
+
+  constructor(init: RequestContextInit = {}) {
+    this.id = init.id ?? createCorrelationId()
+    this.startTime = Date.now()
+    this.startHr = performance.now()
+    this.method = init.method
+    this.url = init.url
+    this.headers = init.headers
+    this.name = init.name
+    this.args = init.args
+    this.tags = { ...init.tags }
+  }
+
+  /** Route template (`/users/:id`) once the framework has matched one; `undefined` before. */
+  get route(): string | undefined {
+    if (this.#route === undefined && this.#resolveRoute !== undefined) {
+      try {
+        this.#route = this.#resolveRoute()
+      } catch {
+        return undefined
+      }
+    }
+    return this.#route
+  }
+
+  /** Sets the route template (adapters call this when the framework has matched a route). */
+  setRoute(route: string | undefined): void {
+    this.#route = route
+  }
+
+  /** Lets an adapter compute the route lazily, when someone reads it. */
+  setRouteResolver(resolve: () => string | undefined): void {
+    this.#resolveRoute = resolve
+  }
+
+  /** Milliseconds since the request started. */
+  elapsedMs(now: number = performance.now()): number {
+    return now - this.startHr
+  }
+}
+
+/** The context of the code running now, or `undefined` outside any request, script or job. */
+export function getContext(): RequestContext | undefined {
+  return coreState.storage.getStore()
+}
+
+/**
+ * Runs `fn` inside a new context — for scripts and queue jobs, so their SQL comments, logs and
+ * reports carry an id and a name just like requests do.
+ *
+ * @example
+ * ```ts
+ * await runWithContext({ name: 'send_subscriptions', args: ['1000'] }, () => sendSubscriptions(1000))
+ * ```
+ */
+export function runWithContext<T>(init: ContextInit, fn: () => T): T {
+  return coreState.storage.run(new RequestContext(init), fn)
+}
+
+/** Runs `fn` with `context` as the current context (used by adapters). */
+export function runInContext<T>(context: RequestContext, fn: () => T): T {
+  return coreState.storage.run(context, fn)
+}
+
+/** Every HTTP request currently being served in this thread, oldest first. */
+export function inFlightRequests(): RequestContext[] {
+  return [...coreState.inFlight]
+}

@@ -1,0 +1,59 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { RequestContext } from './context.js'
+import type { LifecycleHooks } from './types.js'
+
+/**
+ * Process-wide state, shared by every installed copy of @intro/core.
+ *
+ * Two copies of core in one app (a dependency pinned to another version) would otherwise
+ * each have their own AsyncLocalStorage, and a request started by one copy would be
+ * invisible to the other. Like `@opentelemetry/api`, the first copy publishes its state on
+ * `globalThis` under a registered symbol and later copies join it when the major version
+ * (the state's shape) matches.
+ */
+export interface CoreState {
+  readonly stateVersion: number
+  readonly storage: AsyncLocalStorage<RequestContext>
+  readonly inFlight: Set<RequestContext>
+  readonly lifecycleHooks: Set<LifecycleHooks>
+  /** Returns the context of the code running right now; read by watchdogs through the inspector. */
+  readonly currentContext: () => RequestContext | undefined
+}
+
+/** Bumped whenever the shape of {@link CoreState} changes incompatibly. */
+const STATE_VERSION = 1
+const KEY = Symbol.for('intro.core')
+
+function createState(): CoreState {
+  const storage = new AsyncLocalStorage<RequestContext>()
+  return {
+    stateVersion: STATE_VERSION,
+    storage,
+    inFlight: new Set(),
+    lifecycleHooks: new Set(),
+    currentContext: () => storage.getStore(),
+  }
+}
+
+function resolveState(): { state: CoreState; conflict: boolean } {
+  const holder = globalThis as unknown as Record<symbol, CoreState | undefined>
+  const existing = holder[KEY]
+  if (existing === undefined) {
+    const state = createState()
+    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: true })
+    return { state, conflict: false }
+  }
+  if (existing.stateVersion === STATE_VERSION) return { state: existing, conflict: false }
+  return { state: createState(), conflict: true }
+}
+
+const resolved = resolveState()
+
+/** The state this copy of core uses. */
+export const coreState: CoreState = resolved.state
+
+/** True when another, incompatible copy of core already owns the global state. */
+export const stateConflict: boolean = resolved.conflict
+
+/** The `globalThis` key, for tools that read the current context from another thread. */
+export const CORE_STATE_KEY = KEY

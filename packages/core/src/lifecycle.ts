@@ -1,0 +1,125 @@
+import diagnosticsChannel from 'node:diagnostics_channel'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { RequestContext } from './context.js'
+import { resolveInboundId } from './correlation-id.js'
+import { safeExecute } from './diagnostics.js'
+import { coreState } from './global-state.js'
+import { describeValue, envBoolean } from './options.js'
+import type { AdapterOptions, LifecycleHooks } from './types.js'
+
+const startChannel = diagnosticsChannel.channel('intro:request:start')
+const finishChannel = diagnosticsChannel.channel('intro:request:finish')
+const abortChannel = diagnosticsChannel.channel('intro:request:abort')
+
+const REQUEST_STATE = Symbol.for('intro.core.request')
+
+/** Per-request bookkeeping, shared by every adapter that sees the same request. */
+export interface RequestState {
+  readonly context: RequestContext
+  readonly hooks: LifecycleHooks[]
+  settled: boolean
+}
+
+type TaggedRequest = IncomingMessage & { [REQUEST_STATE]?: RequestState }
+
+/** Adapter options after validation and defaults, computed once per adapter. */
+export interface ResolvedAdapterOptions {
+  hooks: LifecycleHooks | undefined
+  trustUpstreamIds: boolean
+  responseHeader: string | false
+}
+
+/** Validates adapter options once, at construction. */
+export function resolveAdapterOptions(options: AdapterOptions = {}, env = process.env): ResolvedAdapterOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected adapter options to be an object, got ${describeValue(options)}`)
+  }
+  const { hooks, trustUpstreamIds, responseHeader } = options
+  if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null)) {
+    throw new TypeError(`Expected \`hooks\` to be an object, got ${describeValue(hooks)}`)
+  }
+  if (trustUpstreamIds !== undefined && typeof trustUpstreamIds !== 'boolean') {
+    throw new TypeError(`Expected \`trustUpstreamIds\` to be a boolean, got ${describeValue(trustUpstreamIds)}`)
+  }
+  if (responseHeader !== undefined && responseHeader !== false && !/^[A-Za-z0-9-]{1,64}$/.test(String(responseHeader))) {
+    throw new TypeError(`Expected \`responseHeader\` to be a header name or false, got ${describeValue(responseHeader)}`)
+  }
+  return {
+    hooks,
+    trustUpstreamIds: trustUpstreamIds ?? envBoolean(env, 'INTRO_TRUST_UPSTREAM_IDS') ?? false,
+    responseHeader: responseHeader ?? 'x-request-id',
+  }
+}
+
+function fullUrl(req: IncomingMessage): string {
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
+  const host = req.headers.host ?? `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? ''}`
+  return `${scheme}://${host}${req.url ?? '/'}`
+}
+
+function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): void {
+  for (const hooks of coreState.lifecycleHooks) safeExecute('core.lifecycle.hook', () => call(hooks))
+  for (const hooks of state.hooks) safeExecute('core.lifecycle.hook', () => call(hooks))
+}
+
+function settle(state: RequestState, res: ServerResponse, finished: boolean): void {
+  if (state.settled) return
+  state.settled = true
+  const { context } = state
+  coreState.inFlight.delete(context)
+  const durationMs = performance.now() - context.startHr
+  if (finished) {
+    const info = { statusCode: res.statusCode, durationMs }
+    callHooks(state, (hooks) => hooks.onFinish?.(context, info))
+    if (finishChannel.hasSubscribers) finishChannel.publish({ context, ...info })
+  } else {
+    const info = { durationMs }
+    callHooks(state, (hooks) => hooks.onAbort?.(context, info))
+    if (abortChannel.hasSubscribers) abortChannel.publish({ context, ...info })
+  }
+}
+
+/**
+ * Starts (or joins) the lifecycle of one request: the first adapter to see a request creates
+ * its context; a second adapter on the same request (dogslow and stats both installed) reuses
+ * that context and only adds its own hooks.
+ */
+export function beginRequest(req: IncomingMessage, res: ServerResponse, options: ResolvedAdapterOptions): RequestState {
+  const tagged = req as TaggedRequest
+  const existing = tagged[REQUEST_STATE]
+  if (existing !== undefined) {
+    const { hooks } = options
+    if (hooks !== undefined && !existing.hooks.includes(hooks)) {
+      existing.hooks.push(hooks)
+      safeExecute('core.lifecycle.hook', () => hooks.onStart?.(existing.context))
+    }
+    return existing
+  }
+  const context = new RequestContext({
+    id: resolveInboundId(req.headers, options.trustUpstreamIds),
+    method: req.method,
+    url: fullUrl(req),
+    headers: req.headers,
+  })
+  const state: RequestState = { context, hooks: options.hooks === undefined ? [] : [options.hooks], settled: false }
+  tagged[REQUEST_STATE] = state
+  coreState.inFlight.add(context)
+  if (options.responseHeader !== false && !res.headersSent) res.setHeader(options.responseHeader, context.id)
+  res.once('finish', () => settle(state, res, true))
+  res.once('close', () => settle(state, res, res.writableFinished))
+  callHooks(state, (hooks) => hooks.onStart?.(context))
+  if (startChannel.hasSubscribers) startChannel.publish({ context })
+  return state
+}
+
+/**
+ * Subscribes hooks to every request seen by any adapter in this process; returns the
+ * unsubscribe function.
+ */
+export function onRequestLifecycle(hooks: LifecycleHooks): () => void {
+  coreState.lifecycleHooks.add(hooks)
+  return () => {
+    coreState.lifecycleHooks.delete(hooks)
+  }
+}
