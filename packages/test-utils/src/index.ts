@@ -1,1 +1,23 @@
-export {}
+export { requireBinary } from './binaries.js'
+export { TestUtilsError, TestUtilsErrorCode } from './errors.js'
+export { freePort } from './free-port.js'
+export { startHttpServer } from './http.js'
+export { startPostgres } from './postgres.js'
+export { startRedis } from './redis.js'
+export { startSmtp } from './smtp.js'
+export { startStatsd } from './statsd.js'
+export type {
+  HttpServer,
+  PostgresServer,
+  ReceivedMessage,
+  RedisServer,
+  SmtpServer,
+  StartedServer,
+  StartOptions,
+  StartPostgresOptions,
+  StartRedisOptions,
+  StartSmtpOptions,
+  StartStatsdOptions,
+  StatsdServer,
+  StatsdSnapshot,
+} from './types.js'
