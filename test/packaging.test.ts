@@ -1,0 +1,124 @@
+// Every publishable package must install and load on its own from `pnpm pack`
+// output, in a project outside the monorepo, from ESM (`import`) and from
+// CommonJS (`require`, which loads our ESM on Node >= 20.19). That is how users
+// get the packages, and what workspace tests running on TypeScript source
+// cannot catch: a missing `files` entry, a `workspace:` range left in the
+// manifest, a dependency only hoisted in the monorepo, a top-level await.
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const execFileAsync = promisify(execFile)
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Publishable packages, and export names each must expose once it has any exports. */
+const packages = {
+  core: ['getContext', 'runWithContext', 'wrapHandler', 'safeExecute', 'IntroError'],
+  dogslow: [],
+  geordi: [],
+  cow: ['withTimeout'],
+  stats: [],
+} as const satisfies Record<string, readonly string[]>
+type PackageDir = keyof typeof packages
+const featurePackages = (Object.keys(packages) as PackageDir[]).filter((name) => name !== 'core')
+
+/** Child processes get a plain environment: no loader or condition flags from the test runner. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  delete env.NODE_OPTIONS
+  delete env.VITEST
+  delete env.VITEST_MODE
+  delete env.VITEST_POOL_ID
+  delete env.VITEST_WORKER_ID
+  return env
+}
+
+function pnpmCommand(): { command: string; args: string[] } {
+  const execPath = process.env.npm_execpath
+  if (execPath && /pnpm/.test(execPath) && /\.c?js$/.test(execPath)) return { command: process.execPath, args: [execPath] }
+  return { command: 'pnpm', args: [] }
+}
+
+async function pack(dir: PackageDir, destination: string): Promise<string> {
+  const packageDir = join(root, 'packages', dir)
+  if (!existsSync(join(packageDir, 'dist', 'index.js'))) {
+    throw new Error(`packages/${dir}/dist is missing: build first (npm test runs turbo's build before the tests)`)
+  }
+  const pnpm = pnpmCommand()
+  const { stdout } = await execFileAsync(pnpm.command, [...pnpm.args, 'pack', '--json', '--pack-destination', destination], {
+    cwd: packageDir,
+    env: cleanEnv(),
+    timeout: 120_000,
+  })
+  const { filename } = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { filename: string }
+  return filename
+}
+
+/** Export names of the workspace build: what the installed package must expose too. */
+async function builtExportNames(dir: PackageDir): Promise<string[]> {
+  const url = pathToFileURL(join(root, 'packages', dir, 'dist', 'index.js')).href
+  const script = `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(Object.keys(m).sort()))`
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { env: cleanEnv(), timeout: 60_000 })
+  return JSON.parse(stdout) as string[]
+}
+
+async function runNode(cwd: string, file: string): Promise<string[]> {
+  const { stdout } = await execFileAsync(process.execPath, ['--no-warnings', file], { cwd, env: cleanEnv(), timeout: 60_000 })
+  return JSON.parse(stdout) as string[]
+}
+
+const scratchDirs: string[] = []
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `intro-packaging-${prefix}-`))
+  scratchDirs.push(dir)
+  return dir
+}
+
+describe('packed packages', () => {
+  const tarballs = new Map<PackageDir, string>()
+
+  beforeAll(async () => {
+    const destination = scratch('tarballs')
+    for (const dir of Object.keys(packages) as PackageDir[]) tarballs.set(dir, await pack(dir, destination))
+  }, 300_000)
+
+  afterAll(async () => {
+    const { rm } = await import('node:fs/promises')
+    await Promise.all(scratchDirs.map((dir) => rm(dir, { recursive: true, force: true })))
+  })
+
+  it('have no workspace: ranges left in their manifests', async () => {
+    for (const [dir, tarball] of tarballs) {
+      const { stdout } = await execFileAsync('tar', ['-xzOf', tarball, 'package/package.json'])
+      expect(stdout, `@intro/${dir}`).not.toContain('workspace:')
+    }
+  })
+
+  for (const dir of ['core', ...featurePackages] as PackageDir[]) {
+    const name = `@intro/${dir}`
+    it(`${name} installs from its tarball outside the monorepo and loads with import and require`, async () => {
+      const project = scratch(dir)
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: `scratch-${dir}`, version: '1.0.0', private: true }))
+      const wanted = dir === 'core' ? [tarballs.get('core')!] : [tarballs.get('core')!, tarballs.get(dir)!]
+      await execFileAsync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...wanted], {
+        cwd: project,
+        env: cleanEnv(),
+        timeout: 240_000,
+      })
+      const installed = join(project, 'node_modules', '@intro', dir)
+      const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { types?: string }
+      expect(existsSync(join(installed, manifest.types ?? 'dist/index.d.ts'))).toBe(true)
+
+      writeFileSync(join(project, 'check.mjs'), `const m = await import('${name}')\nconsole.log(JSON.stringify(Object.keys(m).sort()))\n`)
+      writeFileSync(join(project, 'check.cjs'), `const m = require('${name}')\nconsole.log(JSON.stringify(Object.keys(m).filter((k) => k !== '__esModule' && k !== 'module.exports').sort()))\n`)
+      const expected = await builtExportNames(dir)
+      if (dir === 'core' || expected.length > 0) expect(expected).toEqual(expect.arrayContaining([...packages[dir]]))
+      expect(await runNode(project, 'check.mjs')).toEqual(expected)
+      expect(await runNode(project, 'check.cjs')).toEqual(expected)
+    }, 300_000)
+  }
+})
