@@ -1,8 +1,11 @@
+import { AsyncResource } from 'node:async_hooks'
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { threadId } from 'node:worker_threads'
-import { createCorrelationId } from './correlation-id.js'
+import { createCorrelationId, isValidRequestId } from './correlation-id.js'
+import { reportDiagnostic } from './diagnostics.js'
 import { coreState } from './global-state.js'
+import { describeValue } from './options.js'
 import type { Operation } from './operations.js'
 import type { ContextInit } from './types.js'
 
@@ -95,12 +98,49 @@ export function getContext(): RequestContext | undefined {
  * ```
  */
 export function runWithContext<T>(init: ContextInit, fn: () => T): T {
-  return coreState.storage.run(new RequestContext(init), fn)
+  if (typeof init !== 'object' || init === null) {
+    throw new TypeError(`Expected \`init\` to be an object, got ${describeValue(init)}`)
+  }
+  if (typeof fn !== 'function') throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`)
+  return coreState.storage.run(new RequestContext(checkedInit(init)), fn)
+}
+
+function checkedInit(init: ContextInit): ContextInit {
+  const { id, name, args, tags } = init
+  if (name !== undefined && typeof name !== 'string') throw new TypeError(`Expected \`name\` to be a string, got ${describeValue(name)}`)
+  if (args !== undefined && (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string'))) {
+    throw new TypeError(`Expected \`args\` to be an array of strings, got ${describeValue(args)}`)
+  }
+  if (tags !== undefined && (typeof tags !== 'object' || tags === null)) {
+    throw new TypeError(`Expected \`tags\` to be an object, got ${describeValue(tags)}`)
+  }
+  if (id === undefined || isValidRequestId(id)) return init
+  // Job ids often come from a message payload: a bad one must not fail the job, nor reach SQL
+  // comments and log lines, so it is replaced and reported.
+  reportDiagnostic({ level: 'warn', scope: 'core.context', message: `rejected invalid correlation id ${describeValue(id)}; using a fresh one` })
+  return { ...init, id: createCorrelationId() }
 }
 
 /** Runs `fn` with `context` as the current context (used by adapters). */
 export function runInContext<T>(context: RequestContext, fn: () => T): T {
   return coreState.storage.run(context, fn)
+}
+
+/**
+ * Returns `fn` bound to the context current now: wherever it is called later (an event
+ * listener on an emitter created outside the request, a driver callback that loses the
+ * context, a queue callback), it runs inside that context. Other `AsyncLocalStorage` stores
+ * are bound too (it is `AsyncResource.bind`). Outside any context `fn` is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * sharedEmitter.once('ready', bindContext(() => log(getContext()?.id)))
+ * ```
+ */
+export function bindContext<F extends (...args: never[]) => unknown>(fn: F): F {
+  if (typeof fn !== 'function') throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`)
+  if (coreState.storage.getStore() === undefined) return fn
+  return AsyncResource.bind(fn as unknown as (...args: unknown[]) => unknown) as unknown as F
 }
 
 /** Every HTTP request currently being served in this thread, oldest first. */

@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
+import { describeValue } from './options.js'
 
 /** Severity of a {@link DiagnosticEvent}. */
 export type DiagnosticLevel = 'error' | 'warn' | 'info'
@@ -59,7 +60,16 @@ export function reportDiagnostic(event: DiagnosticEvent): void {
  * ```
  */
 export function onDiagnostic(listener: (event: DiagnosticEvent) => void): () => void {
-  const handler = (message: unknown) => listener(message as DiagnosticEvent)
+  if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got ${describeValue(listener)}`)
+  // diagnostics_channel rethrows a subscriber's exception on the next tick as an uncaught
+  // exception, which would crash the app; a broken listener falls back to stderr instead.
+  const handler = (message: unknown) => {
+    try {
+      listener(message as DiagnosticEvent)
+    } catch (error) {
+      printFallback({ level: 'error', scope: 'core.diagnostics.listener', message: 'diagnostics listener threw', error })
+    }
+  }
   channel.subscribe(handler)
   return () => {
     channel.unsubscribe(handler)

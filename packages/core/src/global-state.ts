@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { RequestContext } from './context.js'
+import { reportDiagnostic } from './diagnostics.js'
+import { ErrorCodes, IntroError } from './errors.js'
 import type { LifecycleHooks } from './types.js'
 
 /**
@@ -20,8 +22,8 @@ export interface CoreState {
   readonly currentContext: () => RequestContext | undefined
 }
 
-/** Bumped whenever the shape of {@link CoreState} changes incompatibly. */
-const STATE_VERSION = 1
+/** Bumped whenever the shape of {@link CoreState} (or of the per-request state) changes incompatibly. */
+export const STATE_VERSION = 1
 const KEY = Symbol.for('intro.core')
 
 function createState(): CoreState {
@@ -48,6 +50,19 @@ function resolveState(): { state: CoreState; conflict: boolean } {
 }
 
 const resolved = resolveState()
+
+if (resolved.conflict) {
+  const other = (globalThis as unknown as Record<symbol, { stateVersion?: unknown } | undefined>)[KEY]?.stateVersion
+  const message =
+    `another copy of @intro/core with state version ${String(other)} is loaded; this copy (state version ${STATE_VERSION}) ` +
+    'keeps its own request context, so requests started by one copy are invisible to the other: install a single version'
+  reportDiagnostic({
+    level: 'warn',
+    scope: 'core.state',
+    message,
+    error: new IntroError(message, { code: ErrorCodes.incompatibleCopy }),
+  })
+}
 
 /** The state this copy of core uses. */
 export const coreState: CoreState = resolved.state

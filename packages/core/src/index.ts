@@ -9,7 +9,7 @@ export {
   traceIdFromCorrelationId,
   traceIdFromTraceparent,
 } from './correlation-id.js'
-export { RequestContext, getContext, inFlightRequests, runInContext, runWithContext } from './context.js'
+export { RequestContext, bindContext, getContext, inFlightRequests, runInContext, runWithContext } from './context.js'
 export type { RequestContextInit } from './context.js'
 export { Operation, onOperation, startOperation, trackOperation } from './operations.js'
 export type { OperationHandle, OperationListener } from './operations.js'
@@ -19,6 +19,8 @@ export { expressMiddleware } from './adapters/express.js'
 export { fastifyPlugin } from './adapters/fastify.js'
 export type { FastifyPlugin } from './adapters/fastify.js'
 export { koaMiddleware } from './adapters/koa.js'
+export { preservePgContext } from './adapters/pg.js'
+export type { PgModuleLike } from './adapters/pg.js'
 export { DEFAULT_SECRET_KEYS, REDACTED, redactHeaders, redactUrl, redactValue, secretKeyMatcher } from './redact.js'
 export type { RedactOptions } from './redact.js'
 export {

@@ -4,15 +4,17 @@ import { performance } from 'node:perf_hooks'
 import { RequestContext } from './context.js'
 import { resolveInboundId } from './correlation-id.js'
 import { safeExecute } from './diagnostics.js'
-import { coreState } from './global-state.js'
-import { describeValue, envBoolean } from './options.js'
+import { STATE_VERSION, coreState } from './global-state.js'
+import { assertOptionalFunction, describeValue, envBoolean } from './options.js'
 import type { AdapterOptions, LifecycleHooks } from './types.js'
 
 const startChannel = diagnosticsChannel.channel('intro:request:start')
 const finishChannel = diagnosticsChannel.channel('intro:request:finish')
 const abortChannel = diagnosticsChannel.channel('intro:request:abort')
 
-const REQUEST_STATE = Symbol.for('intro.core.request')
+// Versioned like the global state: an incompatible copy of core must not pick up a request
+// state whose shape it does not know.
+const REQUEST_STATE = Symbol.for(`intro.core.request.v${STATE_VERSION}`)
 
 /** Per-request bookkeeping, shared by every adapter that sees the same request. */
 export interface RequestState {
@@ -36,9 +38,7 @@ export function resolveAdapterOptions(options: AdapterOptions = {}, env = proces
     throw new TypeError(`Expected adapter options to be an object, got ${describeValue(options)}`)
   }
   const { hooks, trustUpstreamIds, responseHeader } = options
-  if (hooks !== undefined && (typeof hooks !== 'object' || hooks === null)) {
-    throw new TypeError(`Expected \`hooks\` to be an object, got ${describeValue(hooks)}`)
-  }
+  if (hooks !== undefined) assertHooks('hooks', hooks)
   if (trustUpstreamIds !== undefined && typeof trustUpstreamIds !== 'boolean') {
     throw new TypeError(`Expected \`trustUpstreamIds\` to be a boolean, got ${describeValue(trustUpstreamIds)}`)
   }
@@ -52,10 +52,43 @@ export function resolveAdapterOptions(options: AdapterOptions = {}, env = proces
   }
 }
 
+/** Throws a `TypeError` unless `hooks` is an object whose hooks are functions. */
+export function assertHooks(name: string, hooks: unknown): asserts hooks is LifecycleHooks {
+  if (typeof hooks !== 'object' || hooks === null) {
+    throw new TypeError(`Expected \`${name}\` to be an object, got ${describeValue(hooks)}`)
+  }
+  const { onStart, onFinish, onAbort } = hooks as LifecycleHooks
+  assertOptionalFunction(`${name}.onStart`, onStart)
+  assertOptionalFunction(`${name}.onFinish`, onFinish)
+  assertOptionalFunction(`${name}.onAbort`, onAbort)
+}
+
 function fullUrl(req: IncomingMessage): string {
-  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
-  const host = req.headers.host ?? `${req.socket.localAddress ?? 'localhost'}:${req.socket.localPort ?? ''}`
-  return `${scheme}://${host}${req.url ?? '/'}`
+  const path = req.url ?? '/'
+  // Absolute-form request targets (`GET http://host/path`, sent to proxies) are already full.
+  if (!path.startsWith('/') && /^https?:\/\//i.test(path)) return path
+  const scheme = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http'
+  const host = req.headers.host ?? `${req.socket?.localAddress ?? 'localhost'}:${req.socket?.localPort ?? ''}`
+  return `${scheme}://${host}${path}`
+}
+
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean
+
+/**
+ * Makes every listener of `emitter` run inside `context`. The request and response objects are
+ * created by the HTTP parser outside any request context, and their events ('data' and 'end'
+ * of a body that arrives in a later packet, 'finish', 'close') are emitted from socket
+ * callbacks: without this, `req.on('end', …)` in a plain `node:http` handler would see no
+ * context. One own `emit` per request; the prototype is left alone.
+ */
+function emitInContext(emitter: IncomingMessage | ServerResponse, context: RequestContext): void {
+  const emit = emitter.emit as Emit
+  const storage = coreState.storage
+  const bound: Emit = function (this: unknown, event, ...args) {
+    if (storage.getStore() === context) return emit.call(this, event, ...args)
+    return storage.run(context, () => emit.call(this, event, ...args))
+  }
+  ;(emitter as { emit: Emit }).emit = bound
 }
 
 function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): void {
@@ -105,6 +138,8 @@ export function beginRequest(req: IncomingMessage, res: ServerResponse, options:
   const state: RequestState = { context, hooks: options.hooks === undefined ? [] : [options.hooks], settled: false }
   tagged[REQUEST_STATE] = state
   coreState.inFlight.add(context)
+  emitInContext(req, context)
+  emitInContext(res, context)
   if (options.responseHeader !== false && !res.headersSent) res.setHeader(options.responseHeader, context.id)
   res.once('finish', () => settle(state, res, true))
   res.once('close', () => settle(state, res, res.writableFinished))
@@ -118,6 +153,7 @@ export function beginRequest(req: IncomingMessage, res: ServerResponse, options:
  * unsubscribe function.
  */
 export function onRequestLifecycle(hooks: LifecycleHooks): () => void {
+  assertHooks('hooks', hooks)
   coreState.lifecycleHooks.add(hooks)
   return () => {
     coreState.lifecycleHooks.delete(hooks)

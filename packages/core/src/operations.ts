@@ -1,6 +1,8 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { performance } from 'node:perf_hooks'
 import { type RequestContext, getContext } from './context.js'
+import { safeExecute } from './diagnostics.js'
+import { assertOptionalFunction, describeValue } from './options.js'
 import type { OperationEndInfo, OperationInit } from './types.js'
 
 const startChannel = diagnosticsChannel.channel('intro:operation:start')
@@ -140,10 +142,19 @@ export interface OperationListener {
  * unsubscribe function. Listeners should be cheap: they run on the app's hot path.
  */
 export function onOperation(listener: OperationListener): () => void {
-  const onStart = (message: unknown) => listener.start?.(message as Operation)
+  if (typeof listener !== 'object' || listener === null) {
+    throw new TypeError(`Expected \`listener\` to be an object with start/end functions, got ${describeValue(listener)}`)
+  }
+  assertOptionalFunction('listener.start', listener.start)
+  assertOptionalFunction('listener.end', listener.end)
+  // A throwing subscriber would otherwise surface as an uncaught exception (diagnostics_channel
+  // rethrows on the next tick) and crash the app from inside its own SQL call.
+  const onStart = (message: unknown) => {
+    safeExecute('core.operation.listener', () => listener.start?.(message as Operation))
+  }
   const onEnd = (message: unknown) => {
     const { operation, info } = message as { operation: Operation; info: OperationEndInfo }
-    listener.end?.(operation, info)
+    safeExecute('core.operation.listener', () => listener.end?.(operation, info))
   }
   if (listener.start) startChannel.subscribe(onStart)
   if (listener.end) endChannel.subscribe(onEnd)

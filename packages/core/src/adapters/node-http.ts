@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { getContext, runInContext } from '../context.js'
 import { beginRequest, resolveAdapterOptions } from '../lifecycle.js'
 import { describeValue } from '../options.js'
@@ -14,14 +14,14 @@ import type { AdapterOptions } from '../types.js'
  * ```
  */
 export function wrapHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
-  handler: RequestListener<typeof IncomingMessage, typeof ServerResponse> | ((req: Req, res: Res) => void),
+  handler: (req: Req, res: Res) => void,
   options?: AdapterOptions,
 ): (req: Req, res: Res) => void {
   if (typeof handler !== 'function') {
     throw new TypeError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`)
   }
   const resolved = resolveAdapterOptions(options)
-  const listener = handler as (req: Req, res: Res) => void
+  const listener = handler
   return function introHandler(this: unknown, req: Req, res: Res): void {
     const { context } = beginRequest(req, res, resolved)
     if (getContext() === context) listener.call(this, req, res)
