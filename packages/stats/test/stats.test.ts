@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto'
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { expressMiddleware, onDiagnostic, startOperation, wrapHandler } from '@intro/core'
+import { type StatsdServer, startStatsd } from '@intro/test-utils'
+import express from 'express'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { DOGSLOW_REPORT_CHANNEL, type Stats, createStats, resolveStatsOptions } from '../src/index.js'
+import { eventually, listen, udpReceiver } from './helpers.js'
+
+let statsd: StatsdServer
+const cleanups: Array<() => Promise<unknown> | unknown> = []
+
+beforeAll(async () => {
+  statsd = await startStatsd({ flushIntervalMs: 100 })
+})
+afterAll(async () => {
+  await statsd?.stop()
+})
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function prefix(): string {
+  return `t${randomUUID().slice(0, 8)}`
+}
+
+function stats(options: Parameters<typeof createStats>[0] = {}): Stats {
+  const instance = createStats({ host: statsd.host, port: statsd.port, flushIntervalMs: 20, processIntervalMs: 0, ...options })
+  cleanups.push(() => instance.close())
+  return instance
+}
+
+function timerKeys(): string[] {
+  return statsd.flushed().flatMap((snapshot) => Object.keys(snapshot.timers))
+}
+
+describe('createStats request metrics', () => {
+  it('times requests by route template, method and status class, and counts status codes', async () => {
+    const p = prefix()
+    stats({ prefix: p })
+    const app = express()
+    app.use(expressMiddleware())
+    app.get('/users/:id', (_req, res) => {
+      res.send('ok')
+    })
+    const server = await listen(app)
+    cleanups.push(() => server.close())
+    for (const id of ['1', '2', '3']) expect((await fetch(`${server.url}/users/${id}`)).status).toBe(200)
+    expect((await fetch(`${server.url}/nowhere/${randomUUID()}`)).status).toBe(404)
+
+    await eventually(() => statsd.timerValues(`${p}.http.request.users_id.GET.2xx`).length === 3)
+    await eventually(() => statsd.timerValues(`${p}.http.request.unmatched.GET.4xx`).length === 1)
+    await eventually(() => statsd.counterTotal(`${p}.http.response.200`) === 3)
+    expect(statsd.counterTotal(`${p}.http.response.404`)).toBe(1)
+    // never the raw path: no key mentions an id of the URL
+    expect(timerKeys().filter((key) => key.startsWith(p) && /users_[0-9]/.test(key))).toEqual([])
+  })
+
+  it('reports requests in flight and process gauges on the interval', async () => {
+    const p = prefix()
+    stats({ prefix: p, processIntervalMs: 50 })
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const server = await listen(
+      wrapHandler(async (_req, res) => {
+        await held
+        res.end('done')
+      }),
+    )
+    cleanups.push(() => server.close())
+    const pending = [fetch(server.url), fetch(server.url)]
+    await statsd.waitFor((snapshot) => snapshot.gauges[`${p}.http.in_flight`] === 2)
+    release()
+    await Promise.all(pending)
+    await statsd.waitFor((snapshot) => snapshot.gauges[`${p}.http.in_flight`] === 0)
+    const last = await statsd.waitFor(
+      (snapshot) =>
+        snapshot.gauges[`${p}.process.memory.rss`] !== undefined &&
+        snapshot.gauges[`${p}.process.event_loop.delay_p99`] !== undefined,
+    )
+    expect(last.gauges[`${p}.process.memory.rss`]).toBeGreaterThan(10_000_000)
+    expect(last.gauges[`${p}.process.memory.heap_used`]).toBeGreaterThan(0)
+    expect(last.gauges[`${p}.process.gc.pause`]).toBeGreaterThanOrEqual(0)
+  })
+
+  it('counts exceptions reported by the app and dogslow reports from its channel', async () => {
+    const p = prefix()
+    const instance = stats({ prefix: p })
+    instance.recordException(new Error('boom'))
+    diagnosticsChannel.channel(DOGSLOW_REPORT_CHANNEL).publish({ id: 'x' })
+    await eventually(() => statsd.counterTotal(`${p}.exceptions`) === 1)
+    await eventually(() => statsd.counterTotal(`${p}.dogslow.reports`) === 1)
+  })
+
+  it('only records the adapter it is given when requests is false', async () => {
+    const p = prefix()
+    const instance = stats({ prefix: p, requests: false })
+    const counted = await listen(wrapHandler((_req, res) => res.end('a'), { hooks: instance.hooks }))
+    const uncounted = await listen(wrapHandler((_req, res) => res.end('b')))
+    cleanups.push(() => counted.close(), () => uncounted.close())
+    await fetch(counted.url)
+    await fetch(uncounted.url)
+    await eventually(() => statsd.counterTotal(`${p}.http.response.200`) >= 1)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(statsd.counterTotal(`${p}.http.response.200`)).toBe(1)
+  })
+
+  it('serves every request unchanged when StatsD is down', async () => {
+    const instance = createStats({ host: '127.0.0.1', port: 9, processIntervalMs: 0 })
+    cleanups.push(() => instance.close())
+    const app = express()
+    app.use(expressMiddleware())
+    app.get('/ok', (_req, res) => {
+      res.send('fine')
+    })
+    const server = await listen(app)
+    cleanups.push(() => server.close())
+    for (let i = 0; i < 20; i++) expect(await (await fetch(`${server.url}/ok`)).text()).toBe('fine')
+  })
+})
+
+describe('Stats timers', () => {
+  it('times sync and async functions with time(name, fn)', async () => {
+    const p = prefix()
+    const instance = stats({ prefix: p })
+    expect(instance.time('render.home', () => 42)).toBe(42)
+    await expect(
+      instance.time('cache.get', async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30))
+        return 'hit'
+      }),
+    ).resolves.toBe('hit')
+    expect(() =>
+      instance.time('render.fail', () => {
+        throw new RangeError('bad')
+      }),
+    ).toThrow(RangeError)
+    await eventually(() => statsd.timerValues(`${p}.timers.render.home`).length === 1)
+    await eventually(() => statsd.timerValues(`${p}.timers.cache.get`).length === 1)
+    expect(statsd.timerValues(`${p}.timers.cache.get`)[0]).toBeGreaterThanOrEqual(25)
+    await eventually(() => statsd.timerValues(`${p}.timers.render.fail`).length === 1)
+  })
+
+  it('times SQL by statement kind and outbound HTTP by host from core operations', async () => {
+    const p = prefix()
+    stats({ prefix: p })
+    startOperation({ kind: 'sql', description: 'SELECT 1', attributes: { statement: 'select' } }).end()
+    startOperation({ kind: 'sql', description: 'UPDATE t SET a = 1' }).end(new Error('deadlock'))
+    startOperation({ kind: 'http', description: 'GET http://api.local/x', attributes: { host: 'api.local:8080' } }).end()
+    startOperation({ kind: 'redis', description: 'GET k' }).end()
+    await eventually(() => statsd.timerValues(`${p}.sql.select`).length === 1)
+    await eventually(() => statsd.timerValues(`${p}.sql.update`).length === 1)
+    await eventually(() => statsd.counterTotal(`${p}.sql.errors.update`) === 1)
+    await eventually(() => statsd.timerValues(`${p}.http_client.api_local_8080`).length === 1)
+    await eventually(() => statsd.timerValues(`${p}.operations.redis`).length === 1)
+  })
+})
+
+describe('createStats tag modes', () => {
+  it('writes DogStatsD tags instead of key segments', async () => {
+    const receiver = await udpReceiver()
+    cleanups.push(() => receiver.close())
+    const instance = createStats({
+      port: receiver.port,
+      mode: 'dogstatsd',
+      prefix: 'app',
+      processIntervalMs: 0,
+      flushIntervalMs: 10,
+      globalTags: { env: 'test' },
+    })
+    cleanups.push(() => instance.close())
+    instance.timing('http.request', 12.5, { route: '/users/:id', method: 'GET', status_class: '2xx' })
+    const line = await eventually(() => receiver.lines().find((l) => l.startsWith('app.http.request:')))
+    expect(line).toMatch(/^app\.http\.request:12\.5\|ms\|#/)
+    expect(line).toContain('route:/users/_id')
+    expect(line).toContain('method:GET')
+    expect(line).toContain('env:test')
+  })
+
+  it('writes Telegraf tags in the metric name', async () => {
+    const receiver = await udpReceiver()
+    cleanups.push(() => receiver.close())
+    const instance = createStats({ port: receiver.port, mode: 'telegraf', processIntervalMs: 0, flushIntervalMs: 10 })
+    cleanups.push(() => instance.close())
+    instance.increment('http.response', 1, { status_code: 503 })
+    const line = await eventually(() => receiver.lines().find((l) => l.startsWith('http.response')))
+    expect(line).toBe('http.response,status_code=503:1|c')
+  })
+})
+
+describe('createStats when StatsD is missing', () => {
+  it('never throws and stays bounded with an unresolvable host', async () => {
+    const diagnostics: unknown[] = []
+    const stop = onDiagnostic((event) => diagnostics.push(event))
+    cleanups.push(stop)
+    const instance = createStats({ host: 'statsd.invalid', processIntervalMs: 0, flushIntervalMs: 5, maxBufferSize: 64 })
+    cleanups.push(() => instance.close())
+    const before = process.memoryUsage().heapUsed
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 5000; i++) instance.increment('flood', 1, { i: i % 10 })
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const grownBytes = process.memoryUsage().heapUsed - before
+    expect(grownBytes).toBeLessThan(64 * 1024 * 1024)
+    expect(instance.dropped).toBeGreaterThan(0)
+  })
+
+  it('keeps serving when nothing listens on the StatsD port', async () => {
+    const instance = createStats({ host: '127.0.0.1', port: 1, processIntervalMs: 10, flushIntervalMs: 5 })
+    cleanups.push(() => instance.close())
+    for (let i = 0; i < 1000; i++) instance.timing('x', i)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(() => instance.increment('y')).not.toThrow()
+  })
+})
+
+describe('resolveStatsOptions', () => {
+  it('reads STATSD_HOST, STATSD_PORT and STATSD_PREFIX', () => {
+    const resolved = resolveStatsOptions({}, { STATSD_HOST: 'metrics', STATSD_PORT: '8200', STATSD_PREFIX: 'shop' })
+    expect(resolved).toMatchObject({ host: 'metrics', port: 8200, prefix: 'shop.', mode: 'graphite' })
+  })
+
+  it('prefers options to the environment', () => {
+    expect(resolveStatsOptions({ port: 9000, prefix: '' }, { STATSD_PORT: '8200', STATSD_PREFIX: 'x' })).toMatchObject({
+      port: 9000,
+      prefix: '',
+    })
+  })
+
+  it('rejects bad options with TypeError or RangeError', () => {
+    expect(() => resolveStatsOptions({ port: 70000 })).toThrow(RangeError)
+    expect(() => resolveStatsOptions({ port: 'a' as never })).toThrow(TypeError)
+    expect(() => resolveStatsOptions({ mode: 'influx' as never })).toThrow(TypeError)
+    expect(() => resolveStatsOptions({}, { STATSD_PORT: 'abc' })).toThrow(TypeError)
+    expect(() => createStats({ processIntervalMs: -1 })).toThrow(RangeError)
+  })
+})
+
+describe('Stats.close', () => {
+  it('leaves no timers or sockets behind', async () => {
+    const before = process.getActiveResourcesInfo().length
+    const instance = createStats({ host: statsd.host, port: statsd.port, processIntervalMs: 20 })
+    instance.increment('closing')
+    await instance.close()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before)
+  })
+})
