@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type PostgresServer, type RedisServer, startPostgres, startRedis } from '@intro/test-utils'
-import Redis from 'ioredis'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { getContext, preservePgContext, runWithContext } from '../src/index.js'
