@@ -1,1 +1,19 @@
-export {}
+export { createGeordi } from './create-geordi.js'
+export type { Geordi, GeordiFastifyPlugin } from './create-geordi.js'
+export { startGeordiWorker } from './worker.js'
+export type { GeordiWorker } from './worker.js'
+export { GeordiError, GeordiErrorCodes } from './errors.js'
+export type { GeordiErrorCode } from './errors.js'
+export { GEORDI_PARAM } from './geordi-param.js'
+export { JOB_CHANNEL } from './run-job.js'
+export { GeordiModes, JobStates, ResultFiles } from './types.js'
+export type {
+  AuthorizeHook,
+  GeordiMode,
+  GeordiOptions,
+  GeordiSharedOptions,
+  GeordiWorkerOptions,
+  JobState,
+  JobStatus,
+  ResultFileKind,
+} from './types.js'

@@ -1,0 +1,212 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { reportDiagnostic } from '@intro/core'
+import { mayCarryGeordiParam } from './geordi-param.js'
+import { resolveGeordiOptions } from './options.js'
+import { TECHNICAL_PAGE_CSP, technicalErrorPage } from './technical-error-page.js'
+import type { GeordiOptions } from './types.js'
+import { GeordiHandler } from './web-handler.js'
+
+type Next = (error?: unknown) => void
+interface FastifyRequestLike {
+  raw: IncomingMessage
+}
+interface FastifyReplyLike {
+  raw: ServerResponse
+  hijack(): unknown
+  code(statusCode: number): FastifyReplyLike
+  header(name: string, value: string): FastifyReplyLike
+  type(contentType: string): FastifyReplyLike
+  send(payload?: unknown): unknown
+}
+interface FastifyInstanceLike {
+  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void): unknown
+}
+interface KoaContextLike {
+  req: IncomingMessage
+  res: ServerResponse
+  respond?: boolean
+  status: number
+  type: string
+  body: unknown
+  set(name: string, value: string): void
+}
+
+/** Fastify plugin signature, without importing fastify. */
+export type GeordiFastifyPlugin = ((instance: FastifyInstanceLike, options: unknown, done: (error?: Error) => void) => void) & {
+  [key: symbol]: unknown
+}
+
+/** What {@link createGeordi} returns: the framework-neutral handler and thin per-framework wrappers. */
+export interface Geordi<Req = IncomingMessage> {
+  /** `inline` or `queue`, as resolved from the options. */
+  readonly mode: 'inline' | 'queue'
+  /** Where results are kept. */
+  readonly outDir: string
+  /**
+   * Answers `?__geordi__` requests of authorized users and resolves true; resolves false, having
+   * done nothing, for everything else. `request` is what `authorize` receives (default `req`).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, request?: Req): Promise<boolean>
+  /** Runs `authorize`; false without a hook or when it throws. */
+  isAuthorized(request: Req): Promise<boolean>
+  /** Express/Connect middleware. Install it before body parsers, after whatever sets `req.user`. */
+  express(): (req: IncomingMessage, res: ServerResponse, next: Next) => void
+  /** Fastify plugin (an `onRequest` hook for the whole app); `authorize` gets the Fastify request. */
+  fastify(): GeordiFastifyPlugin
+  /** Koa middleware; `authorize` gets the Koa context. */
+  koa(): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown>
+  /**
+   * Wraps a `node:http` listener: geordi requests are answered, and an error thrown (or
+   * rejected) by the listener shows authorized users the technical error page.
+   */
+  wrap(listener: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void
+  /** Express error middleware (install last): technical page for authorized users, `next(err)` for the rest. */
+  expressErrorHandler(): (error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => void
+  /**
+   * For `fastify.setErrorHandler`: technical page for authorized users; others go to `fallback`,
+   * or, without one, to Fastify's default error response.
+   */
+  fastifyErrorHandler(
+    fallback?: (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown,
+  ): (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>
+  /** Koa middleware (install first): technical page for authorized users, rethrows for the rest. */
+  koaErrorHandler(): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown>
+  /** Waits for inline jobs and closes the Redis connection. */
+  close(): Promise<void>
+}
+
+function statusOf(error: unknown): number {
+  const code = (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500
+}
+
+function sendTechnicalPage(error: unknown, req: IncomingMessage, res: ServerResponse): void {
+  const body = technicalErrorPage(error, req)
+  res.statusCode = statusOf(error)
+  res.setHeader('Content-Type', 'text/html; charset=utf-8')
+  res.setHeader('Content-Security-Policy', TECHNICAL_PAGE_CSP)
+  res.setHeader('Cache-Control', 'no-store')
+  res.end(body)
+}
+
+/**
+ * Creates the `?__geordi__` middleware and the admin-only technical error pages.
+ *
+ * @example
+ * ```ts
+ * const geordi = createGeordi({ authorize: (req) => req.user?.isAdmin === true, redisUrl: process.env.REDIS_URL })
+ * app.use(geordi.express())
+ * // ... routes ...
+ * app.use(geordi.expressErrorHandler())
+ * ```
+ */
+export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> = {}): Geordi<Req> {
+  const resolved = resolveGeordiOptions(options)
+  if (resolved.authorize === undefined) {
+    reportDiagnostic({ level: 'warn', scope: 'geordi', message: 'no authorize hook configured: ?__geordi__ and technical error pages are disabled for everyone' })
+  }
+  const handler = new GeordiHandler<Req>(resolved)
+  const fail = (error: unknown) => reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: 'geordi middleware failed', error })
+
+  const geordi: Geordi<Req> = {
+    mode: resolved.mode,
+    outDir: resolved.outDir,
+    handle: (req, res, request) => handler.handle(req, res, request ?? (req as Req)),
+    isAuthorized: (request) => handler.isAuthorized(request),
+    express: () =>
+      function geordiExpress(req, res, next) {
+        if (!mayCarryGeordiParam(req.url)) return next()
+        handler.handle(req, res, req as Req).then(
+          (handled) => handled || next(),
+          (error: unknown) => {
+            fail(error)
+            next()
+          },
+        )
+      },
+    fastify: () => {
+      const plugin = ((instance, _options, done) => {
+        instance.addHook('onRequest', (request, reply, next) => {
+          if (!mayCarryGeordiParam(request.raw.url)) return next()
+          handler.handle(request.raw, reply.raw, request as Req).then(
+            (handled) => {
+              if (handled) reply.hijack()
+              next()
+            },
+            (error: unknown) => {
+              fail(error)
+              next()
+            },
+          )
+        })
+        done()
+      }) as GeordiFastifyPlugin
+      plugin[Symbol.for('skip-override')] = true
+      plugin[Symbol.for('fastify.display-name')] = '@intro/geordi'
+      return plugin
+    },
+    koa: () =>
+      async function geordiKoa(ctx, next) {
+        if (mayCarryGeordiParam(ctx.req.url) && (await handler.handle(ctx.req, ctx.res, ctx as Req))) {
+          ctx.respond = false
+          return
+        }
+        return next()
+      },
+    wrap: (listener) =>
+      function geordiListener(req, res) {
+        const onError = (error: unknown) => {
+          handler.isAuthorized(req as Req).then((ok) => {
+            if (ok && !res.headersSent) sendTechnicalPage(error, req, res)
+            else if (!res.headersSent) throw error
+          })
+        }
+        const run = () => {
+          let result: unknown
+          try {
+            result = listener(req, res)
+          } catch (error) {
+            return onError(error)
+          }
+          if (result instanceof Promise) result.catch(onError)
+        }
+        if (!mayCarryGeordiParam(req.url)) return run()
+        handler.handle(req, res, req as Req).then(
+          (handled) => handled || run(),
+          (error: unknown) => {
+            fail(error)
+            run()
+          },
+        )
+      },
+    expressErrorHandler: () =>
+      // Express recognises error middleware by its four parameters.
+      function geordiExpressErrors(error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) {
+        if (res.headersSent) return next(error)
+        handler.isAuthorized(req as Req).then((ok) => (ok ? sendTechnicalPage(error, req, res) : next(error)))
+      },
+    fastifyErrorHandler: (fallback) =>
+      async function geordiFastifyErrors(this: unknown, error, request, reply) {
+        if (await handler.isAuthorized(request as Req)) {
+          return reply.code(statusOf(error)).header('Content-Security-Policy', TECHNICAL_PAGE_CSP).type('text/html; charset=utf-8').send(technicalErrorPage(error, request.raw))
+        }
+        if (fallback) return fallback.call(this, error, request, reply)
+        // Thrown from a custom error handler, the error goes on to Fastify's default handler.
+        throw error
+      },
+    koaErrorHandler: () =>
+      async function geordiKoaErrors(ctx, next) {
+        try {
+          return await next()
+        } catch (error) {
+          if (!(await handler.isAuthorized(ctx as Req))) throw error
+          ctx.status = statusOf(error)
+          ctx.type = 'text/html; charset=utf-8'
+          ctx.set('Content-Security-Policy', TECHNICAL_PAGE_CSP)
+          ctx.body = technicalErrorPage(error, ctx.req)
+        }
+      },
+    close: () => handler.close(),
+  }
+  return geordi
+}

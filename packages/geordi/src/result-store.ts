@@ -1,0 +1,153 @@
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ReadStream } from 'node:fs'
+import { isResultId } from './result-id.js'
+import { type JobStatus, ResultFiles, type ResultFileKind } from './types.js'
+
+const STATUS_FILE = 'status.json'
+const FINAL_STATES = new Set(['done', 'failed'])
+
+/** True for `done` and `failed`. */
+export function isFinal(status: Pick<JobStatus, 'state'>): boolean {
+  return FINAL_STATES.has(status.state)
+}
+
+/**
+ * Results on disk: `<outDir>/<id>/status.json` plus the renderer's files. Every web process and
+ * worker that shares `outDir` sees the same results, so any of them can serve a result page.
+ * Directories are private to the user (0700): results name URLs and hot functions.
+ */
+export class ResultStore {
+  readonly root: string
+  readonly #pending = new Map<string, Promise<unknown>>()
+
+  constructor(root: string) {
+    this.root = root
+  }
+
+  /** The directory of one job; the id must have been validated. */
+  dir(id: string): string {
+    if (!isResultId(id)) throw new RangeError(`Expected a geordi result id, got ${JSON.stringify(id)}`)
+    return join(this.root, id)
+  }
+
+  async create(status: JobStatus): Promise<void> {
+    await mkdir(this.dir(status.id), { recursive: true, mode: 0o700 })
+    await this.write(status)
+  }
+
+  /** Replaces `status.json` atomically (write + rename), so readers never see half a file. */
+  async write(status: JobStatus): Promise<void> {
+    const dir = this.dir(status.id)
+    const tmp = join(dir, `.${STATUS_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}`)
+    await writeFile(tmp, JSON.stringify(status, null, 2), { mode: 0o600 })
+    await rename(tmp, join(dir, STATUS_FILE))
+  }
+
+  /** Synchronous write for `process.on('exit')`, where nothing asynchronous runs any more. */
+  writeSync(status: JobStatus): void {
+    writeFileSync(join(this.dir(status.id), STATUS_FILE), JSON.stringify(status, null, 2), { mode: 0o600 })
+  }
+
+  /** Synchronous read for `process.on('exit')`; no expiry handling. */
+  readSync(id: string): JobStatus | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), STATUS_FILE), 'utf8')) as JobStatus
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The job's status; `undefined` for an unknown id, an unreadable file or an expired result. */
+  async read(id: string, now = Date.now()): Promise<JobStatus | undefined> {
+    if (!isResultId(id)) return undefined
+    let status: JobStatus
+    try {
+      status = JSON.parse(await readFile(join(this.root, id, STATUS_FILE), 'utf8')) as JobStatus
+    } catch {
+      return undefined
+    }
+    if (status.id !== id) return undefined
+    if (status.expiresAt <= now) {
+      await this.remove(id)
+      return undefined
+    }
+    return status
+  }
+
+  /**
+   * Reads, changes and writes the status unless it is already final; returns what was written.
+   * Updates of one id from this process run one after another, so a late progress update can
+   * never overwrite the final state.
+   */
+  update(id: string, change: (status: JobStatus) => Partial<JobStatus>): Promise<JobStatus | undefined> {
+    const previous = this.#pending.get(id) ?? Promise.resolve()
+    const next = previous.then(async () => {
+      const current = await this.read(id)
+      if (current === undefined || isFinal(current)) return current
+      const updated: JobStatus = { ...current, ...change(current), updatedAt: Date.now() }
+      await this.write(updated)
+      return updated
+    })
+    const settled = next.catch(() => undefined)
+    this.#pending.set(id, settled)
+    void settled.then(() => {
+      if (this.#pending.get(id) === settled) this.#pending.delete(id)
+    })
+    return next
+  }
+
+  filePath(id: string, kind: ResultFileKind): string {
+    return join(this.dir(id), ResultFiles[kind])
+  }
+
+  /** A stream of one result file and its size, or `undefined` when it does not exist. */
+  async openFile(id: string, kind: ResultFileKind): Promise<{ stream: ReadStream; size: number } | undefined> {
+    const path = this.filePath(id, kind)
+    try {
+      const info = await stat(path)
+      return { stream: createReadStream(path), size: info.size }
+    } catch {
+      return undefined
+    }
+  }
+
+  async readFileText(id: string, kind: ResultFileKind): Promise<string | undefined> {
+    try {
+      return await readFile(this.filePath(id, kind), 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true })
+  }
+
+  /** Deletes every expired result; returns how many. Bounded by `limit` per call. */
+  async sweep(now = Date.now(), limit = 200): Promise<number> {
+    let names: string[]
+    try {
+      names = await readdir(this.root)
+    } catch {
+      return 0
+    }
+    let removed = 0
+    for (const name of names) {
+      if (removed >= limit) break
+      if (!isResultId(name)) continue
+      try {
+        const status = JSON.parse(await readFile(join(this.root, name, STATUS_FILE), 'utf8')) as JobStatus
+        if (status.expiresAt > now) continue
+      } catch {
+        // A directory without a readable status: remove it once it is older than a day.
+        const info = await stat(join(this.root, name)).catch(() => undefined)
+        if (info !== undefined && now - info.mtimeMs < 86_400_000) continue
+      }
+      await this.remove(name)
+      removed++
+    }
+    return removed
+  }
+}

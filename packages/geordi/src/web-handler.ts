@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { redactUrl, reportDiagnostic } from '@intro/core'
+import { captureRequest, fullUrl } from './capture-request.js'
+import type { Dispatcher } from './dispatcher.js'
+import { GeordiError, GeordiErrorCodes } from './errors.js'
+import { type GeordiRequest, geordiUrl, mayCarryGeordiParam, parseGeordiUrl } from './geordi-param.js'
+import { InlineDispatcher } from './inline-dispatcher.js'
+import type { GeordiJobData } from './job-data.js'
+import type { ResolvedGeordiOptions } from './options.js'
+import { type JobUrls, failedPage, messagePage, resultPage, waitingPage } from './pages.js'
+import { QueueDispatcher } from './queue-dispatcher.js'
+import type { ReplayTarget } from './replay.js'
+import { newResultId } from './result-id.js'
+import { ResultStore } from './result-store.js'
+import type { JobStatus, ResultFileKind } from './types.js'
+import { watchJob } from './watch-job.js'
+
+const SWEEP_EVERY_MS = 60_000
+const FILE_TYPES: Record<ResultFileKind, { type: string; disposition: string }> = {
+  pdf: { type: 'application/pdf', disposition: 'attachment' },
+  svg: { type: 'image/svg+xml', disposition: 'inline' },
+  cpuprofile: { type: 'application/json', disposition: 'attachment' },
+}
+
+function pageHeaders(res: ServerResponse, nonce: string): void {
+  res.setHeader('Cache-Control', 'no-store')
+  // The id in the URL is the only key to the result: never send it on in a Referer.
+  res.setHeader('Referrer-Policy', 'no-referrer')
+  res.setHeader('X-Robots-Tag', 'noindex')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.setHeader('X-Frame-Options', 'DENY')
+  res.setHeader(
+    'Content-Security-Policy',
+    `default-src 'none'; img-src 'self'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  )
+}
+
+function send(res: ServerResponse, statusCode: number, type: string, body: string): void {
+  res.statusCode = statusCode
+  res.setHeader('Content-Type', type)
+  res.setHeader('Content-Length', Buffer.byteLength(body))
+  res.end(body)
+}
+
+/** Where this web server can be reached from inside its own process (inline mode). */
+function selfTarget(req: IncomingMessage): ReplayTarget {
+  const socket = req.socket
+  const host = (socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '')
+  return { host, port: socket.localPort ?? 80, tls: (socket as TLSSocket).encrypted === true }
+}
+
+/**
+ * The framework-neutral part of the middleware: `handle(req, res)` answers `?__geordi__`
+ * requests of authorized users and returns true, or returns false and leaves the request to
+ * the app untouched (not authorized, no parameter).
+ */
+export class GeordiHandler<Req> {
+  readonly options: ResolvedGeordiOptions<Req>
+  readonly store: ResultStore
+  readonly dispatcher: Dispatcher
+  #lastSweep = 0
+
+  constructor(options: ResolvedGeordiOptions<Req>) {
+    this.options = options
+    this.store = new ResultStore(options.outDir)
+    this.dispatcher =
+      options.mode === 'queue' ? new QueueDispatcher(options as ResolvedGeordiOptions<unknown>) : new InlineDispatcher(this.store)
+  }
+
+  /** Runs the `authorize` hook; a missing hook, a throw or a rejection mean "no". */
+  async isAuthorized(request: Req): Promise<boolean> {
+    const authorize = this.options.authorize
+    if (authorize === undefined) return false
+    try {
+      return (await authorize(request)) === true
+    } catch (error) {
+      reportDiagnostic({ level: 'error', scope: 'geordi.authorize', message: 'authorize hook failed; treated as not authorized', error })
+      return false
+    }
+  }
+
+  /** Answers the request when it is an authorized geordi request; otherwise returns false and does nothing. */
+  async handle(req: IncomingMessage, res: ServerResponse, request: Req): Promise<boolean> {
+    if (!mayCarryGeordiParam(req.url)) return false
+    const parsed = parseGeordiUrl(req.url!)
+    if (parsed === undefined || !(await this.isAuthorized(request))) return false
+    const nonce = randomBytes(12).toString('base64')
+    pageHeaders(res, nonce)
+    try {
+      await this.#serve(parsed.request, parsed.strippedUrl, req, res, nonce)
+    } catch (error) {
+      reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: 'serving a geordi request failed', error })
+      if (!res.headersSent) send(res, 500, 'text/html; charset=utf-8', messagePage('Internal error', 'ERR_GEORDI_INTERNAL', 'geordi could not serve this request; see the diagnostics', nonce))
+      else res.destroy()
+    }
+    return true
+  }
+
+  async #serve(request: GeordiRequest, strippedUrl: string, req: IncomingMessage, res: ServerResponse, nonce: string): Promise<void> {
+    switch (request.kind) {
+      case 'start':
+        return this.#start(strippedUrl, req, res, nonce)
+      case 'invalid':
+        return this.#notFound(res, nonce)
+      default: {
+        const stored = await this.store.read(request.id)
+        if (stored === undefined) return this.#notFound(res, nonce)
+        const status = await watchJob(stored, this.dispatcher, this.store)
+        const urls = jobUrls(strippedUrl, status.id)
+        jobHeaders(res, status, urls)
+        if (request.kind === 'status') return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ ...status, urls }))
+        if (request.kind === 'file') return this.#file(res, status, request.file, nonce)
+        const html =
+          status.state === 'done' ? resultPage(status, urls, nonce) : status.state === 'failed' ? failedPage(status, nonce) : waitingPage(status, urls, nonce)
+        return send(res, 200, 'text/html; charset=utf-8', html)
+      }
+    }
+  }
+
+  #notFound(res: ServerResponse, nonce: string): void {
+    send(res, 404, 'text/html; charset=utf-8', messagePage('Not found', 'ERR_GEORDI_NOT_FOUND', 'no such profiling result, or it has expired', nonce))
+  }
+
+  async #file(res: ServerResponse, status: JobStatus, kind: ResultFileKind, nonce: string): Promise<void> {
+    const opened = status.state === 'done' ? await this.store.openFile(status.id, kind) : undefined
+    if (opened === undefined) return this.#notFound(res, nonce)
+    const { type, disposition } = FILE_TYPES[kind]
+    res.statusCode = 200
+    res.setHeader('Content-Type', type)
+    res.setHeader('Content-Length', opened.size)
+    res.setHeader('Content-Disposition', `${disposition}; filename="geordi-${status.id}.${kind}"`)
+    if (kind === 'svg') res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+    await new Promise<void>((done, fail) => {
+      opened.stream.on('error', fail)
+      res.on('close', () => {
+        opened.stream.destroy()
+        done()
+      })
+      opened.stream.pipe(res)
+    })
+  }
+
+  async #start(strippedUrl: string, req: IncomingMessage, res: ServerResponse, nonce: string): Promise<void> {
+    this.#maybeSweep()
+    const { options } = this
+    let captured: GeordiJobData['request']
+    try {
+      captured = await captureRequest(req, strippedUrl, options.maxBodyBytes)
+    } catch (error) {
+      if (!(error instanceof GeordiError)) throw error
+      return send(res, 413, 'text/html; charset=utf-8', messagePage('Request body too large', error.code, error.message, nonce))
+    }
+    const now = Date.now()
+    const id = newResultId()
+    const limits = { timeLimitMs: options.timeLimitMs, queueTimeoutMs: options.queueTimeoutMs, renderTimeoutMs: options.renderTimeoutMs }
+    await this.store.create({
+      version: 1,
+      id,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + options.resultTtlMs,
+      mode: this.dispatcher.mode,
+      limits,
+      request: { method: captured.method, url: redactUrl(fullUrl(captured)) },
+    })
+    const data: GeordiJobData = { version: 1, id, createdAt: now, request: captured, samplingIntervalUs: options.samplingIntervalUs, resultTtlMs: options.resultTtlMs, ...limits }
+    try {
+      await this.dispatcher.dispatch(data, selfTarget(req))
+    } catch (error) {
+      const code = error instanceof GeordiError ? error.code : GeordiErrorCodes.queueUnavailable
+      const message = error instanceof Error ? error.message : String(error)
+      await this.store.update(id, () => ({ state: 'failed', finishedAt: Date.now(), error: { code, message } }))
+      reportDiagnostic({ level: 'error', scope: 'geordi.queue', message: 'could not queue a profiling job', error })
+      res.setHeader('X-Geordi-Job', id)
+      return send(res, 503, 'text/html; charset=utf-8', messagePage('Profiling unavailable', code, message, nonce))
+    }
+    const location = geordiUrl(strippedUrl, id)
+    res.setHeader('Location', location)
+    res.setHeader('X-Geordi-Job', id)
+    send(res, 303, 'text/html; charset=utf-8', `<!doctype html><a href="${location.replace(/"/g, '%22')}">Profiling…</a>`)
+  }
+
+  #maybeSweep(): void {
+    const now = Date.now()
+    if (now - this.#lastSweep < SWEEP_EVERY_MS) return
+    this.#lastSweep = now
+    this.store.sweep(now).catch((error: unknown) => reportDiagnostic({ level: 'warn', scope: 'geordi.sweep', message: 'sweeping expired results failed', error }))
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close()
+  }
+}
+
+function jobUrls(strippedUrl: string, id: string): JobUrls {
+  return {
+    page: geordiUrl(strippedUrl, id),
+    status: geordiUrl(strippedUrl, `${id}.json`),
+    pdf: geordiUrl(strippedUrl, `${id}.pdf`),
+    svg: geordiUrl(strippedUrl, `${id}.svg`),
+    cpuprofile: geordiUrl(strippedUrl, `${id}.cpuprofile`),
+  }
+}
+
+function jobHeaders(res: ServerResponse, status: JobStatus, urls: JobUrls): void {
+  res.setHeader('X-Geordi-Job', status.id)
+  res.setHeader('X-Geordi-State', status.state)
+  if (status.workerHost) res.setHeader('X-Geordi-Worker-Host', status.workerHost.replace(/[^\x20-\x7e]/g, '?'))
+  if (status.error) res.setHeader('X-Geordi-Error', status.error.code)
+  if (status.state === 'done') {
+    res.setHeader('X-Geordi-Pdf', urls.pdf)
+    res.setHeader('X-Geordi-Svg', urls.svg)
+    res.setHeader('X-Geordi-Profile', urls.cpuprofile)
+  }
+}
