@@ -17,3 +17,5 @@ export type {
   JobStatus,
   ResultFileKind,
 } from './types.js'
+// The renderer (call graph, SVG, PDF) is public too: `geordi-render` and custom pipelines use it.
+export * from './render/index.js'
