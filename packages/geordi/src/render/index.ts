@@ -1,0 +1,32 @@
+export { buildCallGraph } from './call-graph.js'
+export { callGraphToDot } from './dot.js'
+export { InvalidProfileError, RenderError, RenderErrorCodes } from './errors.js'
+export { heatColor } from './heat.js'
+export { type CallGraphLayout, layoutCallGraph } from './layout.js'
+export { defaultCallGraphOptions } from './options.js'
+export { renderPdf } from './pdf.js'
+export { parseCpuProfile, readCpuProfile } from './profile.js'
+export { defaultRedactedHeaders, defaultRedactedQueryParams, REDACTED, redactHeaders, redactUrl } from './redact.js'
+export { renderProfileReport } from './report.js'
+export { renderSvg } from './svg.js'
+export { topFunctions } from './top-functions.js'
+export { FunctionKinds } from './types.js'
+export type {
+  CallGraph,
+  CallGraphEdge,
+  CallGraphNode,
+  CallGraphOptions,
+  CpuProfile,
+  CpuProfileCallFrame,
+  CpuProfileNode,
+  DotOptions,
+  FunctionKind,
+  FunctionSummary,
+  HeaderValues,
+  RedactOptions,
+  RenderPdfInput,
+  RenderReportInput,
+  RenderReportResult,
+  RenderStage,
+  ReportMeta,
+} from './types.js'

@@ -1,0 +1,75 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { buildCallGraph } from './call-graph.js'
+import { layoutCallGraph } from './layout.js'
+import { renderPdf } from './pdf.js'
+import { redactUrl } from './redact.js'
+import { topFunctions } from './top-functions.js'
+import type { RenderReportInput, RenderReportResult, RenderStage } from './types.js'
+
+const pad = (value: number) => String(value).padStart(2, '0')
+
+function defaultBaseName(date: Date): string {
+  const day = `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}`
+  const time = `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`
+  return `profile-${day}-${time}`
+}
+
+function checkBaseName(baseName: string): string {
+  if (baseName === '' || /[/\\]/.test(baseName) || baseName === '.' || baseName === '..') {
+    throw new TypeError(`Expected \`baseName\` to be a file name without directory, got \`${baseName}\``)
+  }
+  return baseName
+}
+
+/**
+ * Renders a CPU profile into three files in `outDir`: `<baseName>.pdf` (summary page and
+ * call graph), `<baseName>.svg` (the call graph) and `<baseName>.cpuprofile` (the raw
+ * profile, for Chrome DevTools or speedscope).
+ *
+ * @throws InvalidProfileError when `profile` is not a `.cpuprofile`.
+ * @throws RenderError when Graphviz or pdfkit fails.
+ * @example
+ * ```ts
+ * const { pdfPath } = await renderProfileReport({
+ *   profile, outDir: '/var/reports', baseName: jobId,
+ *   meta: { request: { method: 'GET', url: 'https://shop.example/cart' }, timings: { wallMs: 812 } },
+ * })
+ * ```
+ */
+export async function renderProfileReport(input: RenderReportInput): Promise<RenderReportResult> {
+  const baseName = checkBaseName(input.baseName ?? defaultBaseName(input.meta.createdAt ?? new Date()))
+  const timingsMs = { graph: 0, layout: 0, pdf: 0, write: 0 }
+  const stage = async <T>(name: RenderStage, work: () => T | Promise<T>): Promise<T> => {
+    input.onProgress?.(name)
+    const start = performance.now()
+    const result = await work()
+    timingsMs[name] = performance.now() - start
+    return result
+  }
+  const graph = await stage('graph', () => buildCallGraph(input.profile, input.callGraph))
+  const title = `${input.meta.request.method} ${redactUrl(input.meta.request.url, input.redact)}`
+  const { svg } = await stage('layout', () => layoutCallGraph(graph, { title }))
+  const pdf = await stage('pdf', () => renderPdf({ graph, svg, meta: input.meta, redact: input.redact }))
+  const paths = {
+    pdfPath: join(input.outDir, `${baseName}.pdf`),
+    svgPath: join(input.outDir, `${baseName}.svg`),
+    profilePath: join(input.outDir, `${baseName}.cpuprofile`),
+  }
+  await stage('write', async () => {
+    await mkdir(input.outDir, { recursive: true })
+    await Promise.all([
+      writeFile(paths.pdfPath, pdf),
+      writeFile(paths.svgPath, svg),
+      writeFile(paths.profilePath, JSON.stringify(input.profile)),
+    ])
+  })
+  return {
+    ...paths,
+    graph,
+    topSelf: topFunctions(graph, 'self', 15),
+    topTotal: topFunctions(graph, 'total', 15),
+    timingsMs,
+  }
+}
