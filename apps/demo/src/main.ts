@@ -1,1 +1,109 @@
-export {}
+/**
+ * `npm run demo`: starts the instrumented news-feed app with embedded PostgreSQL and a StatsD
+ * daemon, drives every scenario over real HTTP, and prints what intro saw. `--serve` keeps the
+ * app up for a browser instead.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { USAGE, parseCli } from './cli.js'
+import { failedChecks } from './driver/checks.js'
+import { collectCow, collectDogslow, collectGeordi, collectSql, collectStatsd } from './driver/collect.js'
+import { type ScenarioResult, driveScenarios } from './driver/drive.js'
+import { readText, waitFor } from './driver/files.js'
+import { formatSummary } from './driver/print.js'
+import { Progress } from './driver/progress.js'
+import type { DemoSummary } from './driver/summary.js'
+import { type OutputDirs, displayPath, prepareOutputDirs } from './output-dir.js'
+import { SCENARIOS } from './scenarios.js'
+import { type Stack, startStack } from './stack.js'
+
+const STACK_STEPS = 3
+
+async function serve(dirs: OutputDirs, port: number): Promise<void> {
+  const stack = await startStack({ dirs, port, onStep: (label) => process.stderr.write(`› ${label}…\n`) })
+  process.stdout.write(
+    `\nThe demo app is up: ${stack.appUrl}/\n` +
+      `Open it in a browser; every scenario is linked from the landing page.\n` +
+      `Reports, profiles and logs go to ${displayPath(dirs.root)}/. Ctrl-C stops everything.\n`,
+  )
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  process.stderr.write('\n› stopping…\n')
+  await stack.stop()
+}
+
+/** statsd flushes once a second: wait until the app's request timers have come through. */
+async function waitForFlush(stack: Stack): Promise<void> {
+  await waitFor(() => (readText(stack.statsd.flushLogPath).includes('http.request') ? true : undefined), 6000)
+}
+
+function summarize(dirs: OutputDirs, stack: Stack, results: ScenarioResult[], durationMs: number): DemoSummary {
+  const partial = {
+    durationMs,
+    outDir: dirs.root,
+    appUrl: stack.appUrl,
+    scenarios: results.map((r) => ({
+      key: r.key,
+      label: r.label,
+      path: r.path,
+      statuses: r.requests.map((q) => q.status),
+      requestIds: r.requests.map((q) => q.requestId).filter((id): id is string => id !== undefined),
+      slowestMs: Math.max(0, ...r.requests.map((q) => q.durationMs)),
+      ...(r.problem === undefined ? {} : { problem: r.problem }),
+    })),
+    dogslow: collectDogslow(dirs, results),
+    cow: collectCow(results),
+    statsd: collectStatsd(stack),
+    sql: collectSql(stack, results),
+    geordi: collectGeordi(dirs, results.find((r) => r.key === 'geordi')?.problem),
+    logs: { app: stack.appLogPath, database: stack.database.sqlLogPath, statsd: stack.statsd.flushLogPath },
+  }
+  const failures = failedChecks(partial)
+  return { ok: failures.length === 0, failures, ...partial }
+}
+
+async function drive(dirs: OutputDirs, json: boolean): Promise<boolean> {
+  const started = performance.now()
+  const progress = new Progress(STACK_STEPS + SCENARIOS.length + 1)
+  const stack = await startStack({ dirs, port: 0, onStep: (label) => progress.step(label) })
+  let summary: DemoSummary
+  try {
+    const results = await driveScenarios(stack.appUrl, progress)
+    progress.step('waiting for StatsD to flush')
+    await waitForFlush(stack)
+    summary = summarize(dirs, stack, results, performance.now() - started)
+  } finally {
+    progress.done()
+    await stack.stop()
+  }
+  writeFileSync(join(dirs.root, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+  process.stdout.write(`${json ? JSON.stringify(summary, null, 2) : formatSummary(summary)}\n`)
+  return summary.ok
+}
+
+async function main(): Promise<number> {
+  const options = parseCli(process.argv.slice(2))
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const dirs = prepareOutputDirs(options.outDir)
+  if (options.serve) {
+    await serve(dirs, options.port)
+    return 0
+  }
+  return (await drive(dirs, options.json)) ? 0 : 1
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    process.stderr.write(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exitCode = 2
+  },
+)

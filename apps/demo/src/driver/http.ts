@@ -1,0 +1,57 @@
+import { performance } from 'node:perf_hooks'
+
+/** One request the driver sent and what came back. */
+export interface RequestResult {
+  url: string
+  status: number
+  /** The correlation id the app answered with (`x-request-id`). */
+  requestId: string | undefined
+  durationMs: number
+  contentType: string
+  /** Body as text (binary bodies are left out), truncated. */
+  body: string
+  /** Network error or timeout, when there was no response. */
+  error?: string
+}
+
+export interface SendOptions {
+  cookie?: string
+  timeoutMs: number
+}
+
+const MAX_BODY = 64 * 1024
+
+/** Sends one GET over real HTTP, bounded by `timeoutMs`; never throws. */
+export async function get(url: string, options: SendOptions): Promise<RequestResult> {
+  const start = performance.now()
+  try {
+    const response = await fetch(url, {
+      headers: options.cookie === undefined ? {} : { cookie: options.cookie },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    })
+    const contentType = response.headers.get('content-type') ?? ''
+    const isText = /^(text\/|application\/json)/.test(contentType)
+    let body = ''
+    if (isText) body = (await response.text()).slice(0, MAX_BODY)
+    else await response.arrayBuffer()
+    return {
+      url,
+      status: response.status,
+      requestId: response.headers.get('x-request-id') ?? undefined,
+      durationMs: performance.now() - start,
+      contentType,
+      body,
+    }
+  } catch (error) {
+    return {
+      url,
+      status: 0,
+      requestId: undefined,
+      durationMs: performance.now() - start,
+      contentType: '',
+      body: '',
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    }
+  }
+}
