@@ -1,0 +1,6 @@
+export { runHttpScenario } from './http-scenario.mjs'
+export { runMicroScenario } from './micro-scenario.mjs'
+export { writeBenchmarksDoc } from './benchmarks-doc.mjs'
+export { readResults, writeResult } from './results.mjs'
+export { median } from './stats.mjs'
+export { machineInfo } from './machine.mjs'
