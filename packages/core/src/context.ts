@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads'
 import { createCorrelationId, isValidRequestId } from './correlation-id.js'
 import { reportDiagnostic } from './diagnostics.js'
 import { coreState } from './global-state.js'
-import { describeValue } from './options.js'
+import { describeValue, invalidOption } from './options.js'
 import type { Operation } from './operations.js'
 import type { ContextInit } from './types.js'
 
@@ -99,20 +99,20 @@ export function getContext(): RequestContext | undefined {
  */
 export function runWithContext<T>(init: ContextInit, fn: () => T): T {
   if (typeof init !== 'object' || init === null) {
-    throw new TypeError(`Expected \`init\` to be an object, got ${describeValue(init)}`)
+    throw invalidOption(TypeError, `Expected \`init\` to be an object, got ${describeValue(init)}`)
   }
-  if (typeof fn !== 'function') throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`)
+  if (typeof fn !== 'function') throw invalidOption(TypeError, `Expected \`fn\` to be a function, got ${describeValue(fn)}`)
   return coreState.storage.run(new RequestContext(checkedInit(init)), fn)
 }
 
 function checkedInit(init: ContextInit): ContextInit {
   const { id, name, args, tags } = init
-  if (name !== undefined && typeof name !== 'string') throw new TypeError(`Expected \`name\` to be a string, got ${describeValue(name)}`)
+  if (name !== undefined && typeof name !== 'string') throw invalidOption(TypeError, `Expected \`name\` to be a string, got ${describeValue(name)}`)
   if (args !== undefined && (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string'))) {
-    throw new TypeError(`Expected \`args\` to be an array of strings, got ${describeValue(args)}`)
+    throw invalidOption(TypeError, `Expected \`args\` to be an array of strings, got ${describeValue(args)}`)
   }
   if (tags !== undefined && (typeof tags !== 'object' || tags === null)) {
-    throw new TypeError(`Expected \`tags\` to be an object, got ${describeValue(tags)}`)
+    throw invalidOption(TypeError, `Expected \`tags\` to be an object, got ${describeValue(tags)}`)
   }
   if (id === undefined || isValidRequestId(id)) return init
   // Job ids often come from a message payload: a bad one must not fail the job, nor reach SQL
@@ -138,7 +138,7 @@ export function runInContext<T>(context: RequestContext, fn: () => T): T {
  * ```
  */
 export function bindContext<F extends (...args: never[]) => unknown>(fn: F): F {
-  if (typeof fn !== 'function') throw new TypeError(`Expected \`fn\` to be a function, got ${describeValue(fn)}`)
+  if (typeof fn !== 'function') throw invalidOption(TypeError, `Expected \`fn\` to be a function, got ${describeValue(fn)}`)
   if (coreState.storage.getStore() === undefined) return fn
   return AsyncResource.bind(fn as unknown as (...args: unknown[]) => unknown) as unknown as F
 }

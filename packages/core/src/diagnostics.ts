@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { describeValue } from './options.js'
+import { describeValue, invalidOption } from './options.js'
 
 /** Severity of a {@link DiagnosticEvent}. */
 export type DiagnosticLevel = 'error' | 'warn' | 'info'
@@ -60,7 +60,7 @@ export function reportDiagnostic(event: DiagnosticEvent): void {
  * ```
  */
 export function onDiagnostic(listener: (event: DiagnosticEvent) => void): () => void {
-  if (typeof listener !== 'function') throw new TypeError(`Expected \`listener\` to be a function, got ${describeValue(listener)}`)
+  if (typeof listener !== 'function') throw invalidOption(TypeError, `Expected \`listener\` to be a function, got ${describeValue(listener)}`)
   // diagnostics_channel rethrows a subscriber's exception on the next tick as an uncaught
   // exception, which would crash the app; a broken listener falls back to stderr instead.
   const handler = (message: unknown) => {

@@ -33,6 +33,7 @@ export {
   envPort,
   envPositiveNumber,
   envString,
+  invalidOption,
 } from './options.js'
 export { CORE_STATE_KEY } from './global-state.js'
 export type {

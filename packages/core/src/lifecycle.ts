@@ -5,7 +5,7 @@ import { RequestContext } from './context.js'
 import { resolveInboundId } from './correlation-id.js'
 import { safeExecute } from './diagnostics.js'
 import { STATE_VERSION, coreState } from './global-state.js'
-import { assertOptionalFunction, describeValue, envBoolean } from './options.js'
+import { assertOptionalFunction, describeValue, envBoolean, invalidOption } from './options.js'
 import type { AdapterOptions, LifecycleHooks } from './types.js'
 
 const startChannel = diagnosticsChannel.channel('intro:request:start')
@@ -35,15 +35,15 @@ export interface ResolvedAdapterOptions {
 /** Validates adapter options once, at construction. */
 export function resolveAdapterOptions(options: AdapterOptions = {}, env = process.env): ResolvedAdapterOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected adapter options to be an object, got ${describeValue(options)}`)
+    throw invalidOption(TypeError, `Expected adapter options to be an object, got ${describeValue(options)}`)
   }
   const { hooks, trustUpstreamIds, responseHeader } = options
   if (hooks !== undefined) assertHooks('hooks', hooks)
   if (trustUpstreamIds !== undefined && typeof trustUpstreamIds !== 'boolean') {
-    throw new TypeError(`Expected \`trustUpstreamIds\` to be a boolean, got ${describeValue(trustUpstreamIds)}`)
+    throw invalidOption(TypeError, `Expected \`trustUpstreamIds\` to be a boolean, got ${describeValue(trustUpstreamIds)}`)
   }
-  if (responseHeader !== undefined && responseHeader !== false && !/^[A-Za-z0-9-]{1,64}$/.test(String(responseHeader))) {
-    throw new TypeError(`Expected \`responseHeader\` to be a header name or false, got ${describeValue(responseHeader)}`)
+  if (responseHeader !== undefined && responseHeader !== false && (typeof responseHeader !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(responseHeader))) {
+    throw invalidOption(TypeError, `Expected \`responseHeader\` to be a header name or false, got ${describeValue(responseHeader)}`)
   }
   return {
     hooks,
@@ -55,7 +55,7 @@ export function resolveAdapterOptions(options: AdapterOptions = {}, env = proces
 /** Throws a `TypeError` unless `hooks` is an object whose hooks are functions. */
 export function assertHooks(name: string, hooks: unknown): asserts hooks is LifecycleHooks {
   if (typeof hooks !== 'object' || hooks === null) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describeValue(hooks)}`)
+    throw invalidOption(TypeError, `Expected \`${name}\` to be an object, got ${describeValue(hooks)}`)
   }
   const { onStart, onFinish, onAbort } = hooks as LifecycleHooks
   assertOptionalFunction(`${name}.onStart`, onStart)

@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import { performance } from 'node:perf_hooks'
 import { type RequestContext, getContext } from './context.js'
 import { safeExecute } from './diagnostics.js'
-import { assertOptionalFunction, describeValue } from './options.js'
+import { assertOptionalFunction, describeValue, invalidOption } from './options.js'
 import type { OperationEndInfo, OperationInit } from './types.js'
 
 const startChannel = diagnosticsChannel.channel('intro:operation:start')
@@ -143,7 +143,7 @@ export interface OperationListener {
  */
 export function onOperation(listener: OperationListener): () => void {
   if (typeof listener !== 'object' || listener === null) {
-    throw new TypeError(`Expected \`listener\` to be an object with start/end functions, got ${describeValue(listener)}`)
+    throw invalidOption(TypeError, `Expected \`listener\` to be an object with start/end functions, got ${describeValue(listener)}`)
   }
   assertOptionalFunction('listener.start', listener.start)
   assertOptionalFunction('listener.end', listener.end)

@@ -1,8 +1,20 @@
+import { ErrorCodes } from './errors.js'
+
 /**
  * Validation of options objects and environment variables at construction time.
  * Configuration mistakes are the only errors the toolkit throws into the host app,
  * so each message names the option (or variable) and the value it got.
  */
+
+/**
+ * Creates the `TypeError`/`RangeError` for a configuration mistake, with
+ * `code: 'ERR_INTRO_INVALID_OPTION'` so callers and tests can branch on the code.
+ */
+export function invalidOption(kind: typeof TypeError | typeof RangeError, message: string): TypeError & { code: string } {
+  const error = new kind(message) as TypeError & { code: string }
+  error.code = ErrorCodes.invalidOption
+  return error
+}
 
 /** Renders a value for an error message without dumping huge objects. */
 export function describeValue(value: unknown): string {
@@ -14,24 +26,24 @@ export function describeValue(value: unknown): string {
 
 /** Throws a `RangeError` unless `value` is a finite number > 0 (fractions allowed). */
 export function assertPositiveNumber(name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(`Expected \`${name}\` to be a number, got ${describeValue(value)}`)
+  if (typeof value !== 'number') throw invalidOption(TypeError, `Expected \`${name}\` to be a number, got ${describeValue(value)}`)
   if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`Expected \`${name}\` to be a positive finite number, got ${describeValue(value)}`)
+    throw invalidOption(RangeError, `Expected \`${name}\` to be a positive finite number, got ${describeValue(value)}`)
   }
 }
 
 /** Throws a `RangeError` unless `value` is an integer in `[min, max]`. */
 export function assertIntegerInRange(name: string, value: unknown, min: number, max: number): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(`Expected \`${name}\` to be a number, got ${describeValue(value)}`)
+  if (typeof value !== 'number') throw invalidOption(TypeError, `Expected \`${name}\` to be a number, got ${describeValue(value)}`)
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describeValue(value)}`)
+    throw invalidOption(RangeError, `Expected \`${name}\` to be an integer from ${min} to ${max}, got ${describeValue(value)}`)
   }
 }
 
 /** Throws a `TypeError` unless `value` is undefined or a function. */
 export function assertOptionalFunction(name: string, value: unknown): asserts value is Function | undefined {
   if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`Expected \`${name}\` to be a function, got ${describeValue(value)}`)
+    throw invalidOption(TypeError, `Expected \`${name}\` to be a function, got ${describeValue(value)}`)
   }
 }
 
@@ -47,7 +59,7 @@ export function envBoolean(env: Env, name: string): boolean | undefined {
   const value = raw.trim().toLowerCase()
   if (TRUE.has(value)) return true
   if (FALSE.has(value)) return false
-  throw new RangeError(`Expected environment variable ${name} to be on/off (1/0, true/false), got ${describeValue(raw)}`)
+  throw invalidOption(RangeError, `Expected environment variable ${name} to be on/off (1/0, true/false), got ${describeValue(raw)}`)
 }
 
 /** Reads a positive number (fractions allowed); `undefined` when unset or empty. */
@@ -56,7 +68,7 @@ export function envPositiveNumber(env: Env, name: string): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined
   const value = Number(raw)
   if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`Expected environment variable ${name} to be a positive number, got ${describeValue(raw)}`)
+    throw invalidOption(RangeError, `Expected environment variable ${name} to be a positive number, got ${describeValue(raw)}`)
   }
   return value
 }
@@ -67,7 +79,7 @@ export function envPort(env: Env, name: string): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new RangeError(`Expected environment variable ${name} to be a port from 1 to 65535, got ${describeValue(raw)}`)
+    throw invalidOption(RangeError, `Expected environment variable ${name} to be a port from 1 to 65535, got ${describeValue(raw)}`)
   }
   return value
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { getContext, runInContext } from '../context.js'
 import { beginRequest, resolveAdapterOptions } from '../lifecycle.js'
-import { describeValue } from '../options.js'
+import { describeValue, invalidOption } from '../options.js'
 import type { AdapterOptions } from '../types.js'
 
 /**
@@ -18,7 +18,7 @@ export function wrapHandler<Req extends IncomingMessage = IncomingMessage, Res e
   options?: AdapterOptions,
 ): (req: Req, res: Res) => void {
   if (typeof handler !== 'function') {
-    throw new TypeError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`)
+    throw invalidOption(TypeError, `Expected \`handler\` to be a function, got ${describeValue(handler)}`)
   }
   const resolved = resolveAdapterOptions(options)
   const listener = handler
@@ -35,7 +35,7 @@ export function wrapHandler<Req extends IncomingMessage = IncomingMessage, Res e
  */
 export function instrumentServer<S extends Server>(server: S, options?: AdapterOptions): S {
   if (server === null || typeof server !== 'object' || typeof server.listeners !== 'function') {
-    throw new TypeError(`Expected \`server\` to be an http.Server, got ${describeValue(server)}`)
+    throw invalidOption(TypeError, `Expected \`server\` to be an http.Server, got ${describeValue(server)}`)
   }
   const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
   server.removeAllListeners('request')

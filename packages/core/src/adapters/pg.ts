@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks'
-import { describeValue } from '../options.js'
+import { describeValue, invalidOption } from '../options.js'
 
 /** The parts of the `pg` module the patch touches (pg 8). */
 export interface PgModuleLike {
@@ -28,7 +28,7 @@ const METHODS = ['query', 'connect', 'end'] as const
  */
 export function preservePgContext(pg: PgModuleLike): () => void {
   if (typeof pg !== 'object' || pg === null || typeof pg.Client?.prototype !== 'object') {
-    throw new TypeError(`Expected \`pg\` to be the pg module (with Client), got ${describeValue(pg)}`)
+    throw invalidOption(TypeError, `Expected \`pg\` to be the pg module (with Client), got ${describeValue(pg)}`)
   }
   const undo: Array<() => void> = []
   for (const target of [pg.Client, pg.Pool]) {
