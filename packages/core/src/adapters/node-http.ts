@@ -5,27 +5,26 @@ import { describeValue, invalidOption } from '../options.js'
 import type { AdapterOptions } from '../types.js'
 
 /**
- * Wraps a `node:http` request listener so each request gets a context, a correlation id and
- * lifecycle events.
+ * Wraps a `node:http` request listener (or anything with that shape: an Express or Koa
+ * `callback()` app) so each request gets a context, a correlation id and lifecycle events.
+ * Returns a listener of the same type.
  *
  * @example
  * ```ts
  * http.createServer(wrapHandler((req, res) => res.end('ok'))).listen(3000)
  * ```
  */
-export function wrapHandler<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
-  handler: (req: Req, res: Res) => void,
-  options?: AdapterOptions,
-): (req: Req, res: Res) => void {
+export function wrapHandler(handler: (req: IncomingMessage, res: ServerResponse) => void, options?: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void
+export function wrapHandler<H extends (req: never, res: never) => unknown>(handler: H, options?: AdapterOptions): H
+export function wrapHandler(handler: (req: IncomingMessage, res: ServerResponse) => unknown, options?: AdapterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   if (typeof handler !== 'function') {
     throw invalidOption(TypeError, `Expected \`handler\` to be a function, got ${describeValue(handler)}`)
   }
   const resolved = resolveAdapterOptions(options)
-  const listener = handler
-  return function introHandler(this: unknown, req: Req, res: Res): void {
+  return function introHandler(this: unknown, req: IncomingMessage, res: ServerResponse): void {
     const { context } = beginRequest(req, res, resolved)
-    if (getContext() === context) listener.call(this, req, res)
-    else runInContext(context, () => listener.call(this, req, res))
+    if (getContext() === context) handler.call(this, req, res)
+    else runInContext(context, () => handler.call(this, req, res))
   }
 }
 
