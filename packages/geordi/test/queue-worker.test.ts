@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain JavaScript fixture shared with the worker process
 import { createApp } from './fixtures/express-app.mjs'
-import { ADMIN, ADMIN_COOKIE, download, get, listen, pdfText, removeDir, startProfile, startWorkerProcess, tempDir, waitForJob, type WorkerProcess } from './helpers.js'
+import { ADMIN, download, get, listen, pdfText, removeDir, startProfile, startWorkerProcess, tempDir, waitForJob, type WorkerProcess } from './helpers.js'
 
 let redis: RedisServer
 let client: Redis
@@ -106,7 +106,7 @@ describe('createGeordi with a Redis URL (BullMQ) and startGeordiWorker', () => {
 
   it('serves other users exactly as if the parameter were absent', async () => {
     const before = readdirSync(outDir).length
-    for (const headers of [{}, { cookie: 'session=someone-else' }]) {
+    for (const headers of [{}, { cookie: 'session=someone-else' }] as Record<string, string>[]) {
       const res = await get(`${web.url}/hello?__geordi__`, headers)
       expect(res.status).toBe(200)
       expect(await res.text()).toBe('hello')
@@ -173,4 +173,3 @@ describe('createGeordi with a Redis URL (BullMQ) and startGeordiWorker', () => {
   })
 })
 
-void ADMIN_COOKIE

@@ -1,0 +1,166 @@
+import { createServer, type IncomingMessage } from 'node:http'
+import { join } from 'node:path'
+import { onDiagnostic } from '@intro/core'
+import { createGeordi, GeordiErrorCodes, startGeordiWorker } from '@intro/geordi'
+import { freePort } from '@intro/test-utils'
+import Fastify from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+// @ts-expect-error plain JavaScript fixture shared with the worker process
+import { createApp, crunchNumbersForGeordi } from './fixtures/express-app.mjs'
+import { ADMIN, download, get, listen, pdfText, removeDir, startProfile, tempDir, waitForJob } from './helpers.js'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+const isAdmin = (req: IncomingMessage) => req.headers.cookie === ADMIN.cookie
+
+async function expressApp(overrides: Record<string, unknown>) {
+  const outDir = tempDir('web')
+  const app = createApp({ outDir, env: {}, ...overrides })
+  const server = await listen(createServer(app))
+  cleanups.push(() => removeDir(outDir), () => app.geordi.close(), server.close)
+  return { ...server, outDir }
+}
+
+describe('createGeordi when Redis is unreachable', () => {
+  it('shows the admin an error page within enqueueTimeoutMs and leaves other requests alone', async () => {
+    const port = await freePort()
+    const web = await expressApp({ redisUrl: `redis://127.0.0.1:${port}`, enqueueTimeoutMs: 1500 })
+    const started = Date.now()
+    const [admin, normal] = await Promise.all([get(`${web.url}/cpu?ms=1&__geordi__`, ADMIN), get(`${web.url}/hello`)])
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(admin.status).toBe(503)
+    expect(await admin.text()).toContain(GeordiErrorCodes.queueUnavailable)
+    expect(normal.status).toBe(200)
+    expect(await normal.text()).toBe('hello')
+    const again = await get(`${web.url}/hello`)
+    expect(await again.text()).toBe('hello')
+  })
+})
+
+describe('createGeordi without an authorize hook', () => {
+  it('warns at start-up and serves ?__geordi__ requests normally', async () => {
+    const events: { level: string; scope: string }[] = []
+    const unsubscribe = onDiagnostic((event) => events.push(event))
+    cleanups.push(unsubscribe)
+    const web = await expressApp({ authorize: undefined })
+    expect(events).toContainEqual(expect.objectContaining({ level: 'warn', scope: 'geordi' }))
+    const res = await get(`${web.url}/hello?__geordi__`, ADMIN)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('hello')
+  })
+
+  it('treats a throwing or rejecting hook as "no"', async () => {
+    cleanups.push(onDiagnostic(() => {}))
+    for (const authorize of [() => { throw new Error('hook bug') }, async () => Promise.reject(new Error('hook bug'))]) {
+      const web = await expressApp({ authorize })
+      const res = await get(`${web.url}/hello?__geordi__`, ADMIN)
+      expect(await res.text()).toBe('hello')
+    }
+  })
+})
+
+describe('createGeordi in inline mode (no Redis)', () => {
+  it('profiles in the same process and serves the PDF', async () => {
+    const web = await expressApp({})
+    const { pageUrl, id } = await startProfile(web.url, '/cpu?ms=150')
+    const waiting = await get(pageUrl, ADMIN)
+    expect(waiting.headers.get('content-security-policy')).toContain("script-src 'nonce-")
+    const status = await waitForJob(pageUrl)
+    expect(status).toMatchObject({ state: 'done', mode: 'inline' })
+    const pdfPath = join(web.outDir, `${id}.pdf`)
+    await download(`${pageUrl}.pdf`, pdfPath)
+    expect(pdfText(pdfPath)).toContain(crunchNumbersForGeordi.name)
+  })
+
+  it('rejects a body larger than maxBodyBytes with 413', async () => {
+    const web = await expressApp({ maxBodyBytes: 10 })
+    const res = await get(`${web.url}/echo?__geordi__`, ADMIN, { method: 'POST', body: 'x'.repeat(100) })
+    expect(res.status).toBe(413)
+    expect(await res.text()).toContain(GeordiErrorCodes.bodyTooLarge)
+  })
+})
+
+describe('geordi.fastify()', () => {
+  it('answers admins from an onRequest hook and leaves other requests to the routes', async () => {
+    const outDir = tempDir('fastify')
+    const geordi = createGeordi<{ headers: IncomingMessage['headers'] }>({ authorize: (request) => request.headers.cookie === ADMIN.cookie, outDir, env: {} })
+    const app = Fastify()
+    await app.register(geordi.fastify())
+    app.get('/work', async () => ({ result: crunchNumbersForGeordi(50) }))
+    app.get('/boom', async () => {
+      throw new Error('fastify route failure')
+    })
+    app.setErrorHandler(geordi.fastifyErrorHandler())
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    cleanups.push(() => removeDir(outDir), () => geordi.close(), () => app.close())
+
+    const plain = await get(`${url}/work?__geordi__`)
+    expect(plain.status).toBe(200)
+    expect(await plain.json()).toHaveProperty('result')
+    const status = await waitForJob((await startProfile(url, '/work')).pageUrl)
+    expect(status).toMatchObject({ state: 'done', response: { statusCode: 200 } })
+
+    const adminError = await get(`${url}/boom`, ADMIN)
+    expect(adminError.status).toBe(500)
+    const page = await adminError.text()
+    expect(page).toContain('fastify route failure')
+    expect(page).not.toContain('admin-cookie-value')
+    const userError = await get(`${url}/boom`)
+    expect(userError.status).toBe(500)
+    expect(await userError.json()).toMatchObject({ message: 'fastify route failure' })
+  })
+})
+
+describe('geordi.wrap()', () => {
+  it('serves geordi requests around a node:http listener and shows admins thrown errors', async () => {
+    const outDir = tempDir('node')
+    const geordi = createGeordi({ authorize: isAdmin, outDir, env: {} })
+    const server = await listen(
+      createServer(
+        geordi.wrap((req, res) => {
+          if (req.url?.startsWith('/boom')) throw new Error('listener failure')
+          res.end(`ok ${crunchNumbersForGeordi(20)}`)
+        }),
+      ),
+    )
+    cleanups.push(() => removeDir(outDir), () => geordi.close(), server.close)
+    expect((await waitForJob((await startProfile(server.url, '/')).pageUrl)).state).toBe('done')
+    const error = await get(`${server.url}/boom`, ADMIN)
+    expect(error.status).toBe(500)
+    expect(await error.text()).toContain('listener failure')
+  })
+})
+
+describe('geordi.expressErrorHandler()', () => {
+  it('shows admins the error, stack and redacted request; others get the app error response', async () => {
+    const web = await expressApp({})
+    const admin = await get(`${web.url}/throw?token=abc123`, { ...ADMIN, authorization: 'Bearer sekrit' })
+    expect(admin.status).toBe(500)
+    const page = await admin.text()
+    expect(page).toContain('fixture route failure')
+    expect(page).toContain('express-app.mjs')
+    for (const secret of ['admin-cookie-value', 'sekrit', 'abc123']) expect(page).not.toContain(secret)
+    const user = await get(`${web.url}/throw`)
+    expect(user.status).toBe(500)
+    expect(await user.text()).toBe('Something went wrong')
+  })
+})
+
+describe('option validation', () => {
+  it('throws TypeError/RangeError naming the option', () => {
+    expect(() => createGeordi({ timeLimitMs: -1, env: {} })).toThrow(RangeError)
+    expect(() => createGeordi({ mode: 'queue', env: {} })).toThrow(TypeError)
+    expect(() => createGeordi({ redisUrl: 'http://x', env: {} })).toThrow(TypeError)
+    expect(() => createGeordi({ authorize: 'yes' as never, env: {} })).toThrow(TypeError)
+    expect(() => createGeordi({ queueName: 'a:b', env: {} })).toThrow(TypeError)
+  })
+
+  it('rejects a worker without an app, or whose module exports no app', async () => {
+    await expect(startGeordiWorker({ app: '' })).rejects.toThrow(TypeError)
+    await expect(startGeordiWorker({ app: 42, env: {} })).rejects.toMatchObject({ code: GeordiErrorCodes.appExport })
+  })
+})
