@@ -1,1 +1,22 @@
-export {}
+export { CAPTURE_CHANNEL, createDogslow } from './dogslow.js'
+export { COMPLETE_CHANNEL, REPORT_CHANNEL } from './deliver.js'
+export { DogslowError, DogslowErrorCode } from './errors.js'
+export { renderReport } from './render-text.js'
+export type {
+  Dogslow,
+  DogslowCompletion,
+  DogslowDump,
+  DogslowEmailOptions,
+  DogslowLimits,
+  DogslowLogger,
+  DogslowLogLevel,
+  DogslowOptions,
+  DogslowRateLimit,
+  DogslowReport,
+  ReportFrame,
+  ReportLocal,
+  ReportLoop,
+  ReportOperation,
+  ReportRequest,
+  ResolvedSettings,
+} from './types.js'

@@ -1,0 +1,263 @@
+/**
+ * The watchdog thread. It runs in a `worker_threads` Worker started from the source text of
+ * {@link monitorThreadMain} (`eval: true`), so the same code works from `src/` (tests) and
+ * from `dist/`: the function must therefore be self-contained — no imports, no references to
+ * anything outside its own body.
+ */
+
+/** Slots of the shared Float64Array; shared with loop-monitor.ts. */
+export const Slot = {
+  heartbeat: 0,
+  headDeadline: 1,
+  headStart: 2,
+  headSeq: 3,
+  summarySeq: 4,
+  summaryLength: 5,
+  nativeClaimedSeq: 6,
+} as const
+
+/** What the main thread hands the watchdog thread. */
+export interface MonitorData {
+  instanceId: number
+  state: SharedArrayBuffer
+  summary: SharedArrayBuffer
+  slot: typeof Slot
+  pollMs: number
+  staleMs: number
+  nativeWaitMs: number
+  inspector: boolean
+  inspectorOffReason: string
+  stackVars: boolean
+  maxFrames: number
+  maxFramesWithLocals: number
+  maxLocalsPerFrame: number
+  logToFile: boolean
+  outputDir: string
+}
+
+/** Messages from the watchdog thread to the main thread. */
+export type MonitorMessage =
+  | { type: 'written'; token: number; file?: string; error?: string }
+  | { type: 'native'; seq: number; requestId?: string; file?: string; error?: string; text: string; interceptedAt: number }
+  | { type: 'capture'; pauseMs: number; captureMs: number; reports: number }
+  | { type: 'inspector-unavailable'; reason: string }
+
+/** Entry point of the watchdog thread (see the file comment: keep it self-contained). */
+export function monitorThreadMain(data: MonitorData): void {
+  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads')
+  const fs = require('node:fs') as typeof import('node:fs')
+  const path = require('node:path') as typeof import('node:path')
+  const os = require('node:os') as typeof import('node:os')
+  const S = data.slot
+  const shared = new Float64Array(data.state)
+  const summary = new Uint8Array(data.summary)
+  const send = (message: unknown) => parentPort?.postMessage(message)
+
+  let inspector: typeof import('node:inspector') | undefined
+  let inspectorOff: string | undefined = data.inspector ? undefined : data.inspectorOffReason
+  if (inspectorOff === undefined) {
+    try {
+      inspector = require('node:inspector') as typeof import('node:inspector')
+    } catch (error) {
+      inspectorOff = `node:inspector is not available in this Node build (${(error as Error).message})`
+    }
+  }
+  let closed = false
+  let busy = false
+  let timer: NodeJS.Timeout | undefined
+
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0')
+  const utc = (ms: number) => {
+    const d = new Date(ms)
+    return `${pad(d.getUTCDate())}-${pad(d.getUTCMonth() + 1)}-${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`
+  }
+  const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '')
+
+  const writeFile = (name: string, text: string): { file?: string; error?: string } => {
+    if (!data.logToFile) return {}
+    try {
+      fs.mkdirSync(data.outputDir, { recursive: true, mode: 0o700 })
+      const file = path.join(data.outputDir, name)
+      fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' })
+      return { file }
+    } catch (error) {
+      return { error: `${(error as NodeJS.ErrnoException).code ?? 'Error'}: ${(error as Error).message}` }
+    }
+  }
+
+  const readSummary = (): { id?: string; method?: string; url?: string } => {
+    if (shared[S.summarySeq] !== shared[S.headSeq]) return {}
+    const text = Buffer.from(summary.subarray(0, shared[S.summaryLength])).toString('utf8')
+    const [id, method, url] = text.split('\n')
+    return { id, method, url }
+  }
+
+  // Written here because the main thread cannot run: native code holds it, or the inspector is unavailable.
+  const nativeReport = (now: number, why: string) => {
+    const seq = shared[S.headSeq] ?? 0
+    const start = shared[S.headStart] ?? now
+    const heartbeat = shared[S.heartbeat] ?? now
+    const known = readSummary()
+    shared[S.nativeClaimedSeq] = seq
+    const id = known.id ?? 'unknown'
+    const lines = [
+      `Undead request intercepted at: ${utc(now)}`,
+      '',
+      known.url === undefined ? '(request details not yet published: it started right before the loop blocked)' : `${known.method} ${known.url}`,
+      `Hostname:   ${os.hostname()}`,
+      'Thread ID:  0',
+      `Process ID: ${process.pid}`,
+      `Parent PID: ${process.ppid}`,
+      `Started:    ${utc(start)}`,
+      `Request ID: ${id}`,
+      `Running:    ${((now - start) / 1000).toFixed(3)} s`,
+      inspectorOff === undefined
+        ? `Event loop: BLOCKED for ${((now - heartbeat) / 1000).toFixed(3)} s in native code that does not return to JavaScript (crypto.pbkdf2Sync, child_process.execSync, a synchronous addon call…)`
+        : `Event loop: BLOCKED for ${((now - heartbeat) / 1000).toFixed(3)} s`,
+      `Note:       ${why}`,
+      '',
+      'The JavaScript stack and local variables are not available.',
+    ]
+    const text = `${lines.join('\n')}\n`
+    const safeId = id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)
+    const written = writeFile(`slow_request_${stamp(now)}_${process.pid}_${safeId}.log`, text)
+    send({ type: 'native', seq, requestId: known.id, ...written, text, interceptedAt: now })
+  }
+
+  const post = (session: import('node:inspector').Session, method: string, params?: object) =>
+    new Promise<Record<string, unknown>>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as Record<string, unknown>))),
+    )
+
+  type CdpFrame = {
+    callFrameId: string
+    functionName: string
+    url?: string
+    location: { scriptId: string; lineNumber: number; columnNumber: number }
+    scopeChain: Array<{ type: string; object: { objectId?: string } }>
+  }
+
+  const readLocals = async (session: import('node:inspector').Session, frame: CdpFrame) => {
+    const locals: Array<{ name: string; value: unknown }> = []
+    for (const scope of frame.scopeChain) {
+      if (scope.type !== 'local' && scope.type !== 'block') break
+      if (scope.object.objectId === undefined) continue
+      const props = await post(session, 'Runtime.getProperties', { objectId: scope.object.objectId, ownProperties: true, generatePreview: true })
+      for (const prop of props.result as Array<{ name: string; value?: Record<string, unknown> }>) {
+        if (prop.value === undefined || locals.length >= data.maxLocalsPerFrame) continue
+        const { type, subtype, className, value, unserializableValue, description, preview } = prop.value
+        locals.push({ name: prop.name, value: { type, subtype, className, value: type === 'object' ? undefined : value, unserializableValue, description, preview } })
+      }
+    }
+    return locals
+  }
+
+  const onPaused = async (session: import('node:inspector').Session, params: { callFrames: CdpFrame[] }, scripts: Map<string, string>, heartbeat: number, pausedAt: number) => {
+    const frames = params.callFrames.slice(0, data.maxFrames)
+    const captured = []
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as CdpFrame
+      const out: Record<string, unknown> = {
+        functionName: frame.functionName,
+        url: scripts.get(frame.location.scriptId) || frame.url || '',
+        line: frame.location.lineNumber + 1,
+        column: frame.location.columnNumber + 1,
+      }
+      if (data.stackVars && i < data.maxFramesWithLocals) out.locals = await readLocals(session, frame)
+      captured.push(out)
+    }
+    const payload = JSON.stringify({ frames: captured, heartbeat })
+    const expression = `globalThis[Symbol.for('intro.dogslow')]?.probe(${data.instanceId}, ${JSON.stringify(payload)})`
+    const top = params.callFrames[0]
+    const evaluated = top === undefined ? undefined : await post(session, 'Debugger.evaluateOnCallFrame', { callFrameId: top.callFrameId, expression, returnByValue: true, silent: true })
+    return { result: (evaluated?.result as { value?: unknown } | undefined)?.value, pauseStart: pausedAt }
+  }
+
+  const capture = async (now: number) => {
+    busy = true
+    const heartbeat = shared[S.heartbeat] ?? now
+    const session = new (inspector as typeof import('node:inspector')).Session()
+    const scripts = new Map<string, string>()
+    let resolvePaused: (params: { callFrames: CdpFrame[] }) => void = () => {}
+    const paused = new Promise<{ callFrames: CdpFrame[] }>((resolve) => {
+      resolvePaused = resolve
+    })
+    let pausedAt = 0
+    try {
+      session.connectToMainThread()
+    } catch (error) {
+      inspectorOff = `the inspector refused a session (${(error as Error).message})`
+      send({ type: 'inspector-unavailable', reason: inspectorOff })
+      nativeReport(now, inspectorOff)
+      busy = false
+      return
+    }
+    session.on('Debugger.scriptParsed', (m: { params: { scriptId: string; url: string } }) => scripts.set(m.params.scriptId, m.params.url))
+    session.once('Debugger.paused', (m: { params: { callFrames: CdpFrame[] } }) => {
+      pausedAt = performance.now()
+      resolvePaused(m.params)
+    })
+    post(session, 'Debugger.enable')
+      .then(() => post(session, 'Debugger.pause'))
+      .catch(() => {})
+    let waitTimer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<undefined>((resolve) => {
+      waitTimer = setTimeout(() => resolve(undefined), data.nativeWaitMs)
+    })
+    let params = await Promise.race([paused, timedOut])
+    clearTimeout(waitTimer)
+    if (params === undefined) {
+      nativeReport(Date.now(), 'the thread did not reach a JavaScript interrupt check; the report is written without a stack.')
+      // The pause stays requested: it happens as soon as the native call returns, and then the
+      // main thread learns that these requests were reported (so it does not report them again).
+      params = await paused
+    }
+    let outcome: { result: unknown; pauseStart: number } | undefined
+    try {
+      outcome = await onPaused(session, params, scripts, heartbeat, pausedAt)
+    } catch {
+      outcome = undefined
+    } finally {
+      await post(session, 'Debugger.resume').catch(() => {})
+      const pauseMs = performance.now() - pausedAt
+      session.disconnect()
+      busy = false
+      let reports: Array<{ token: number; fileName: string; text: string }> = []
+      try {
+        reports = typeof outcome?.result === 'string' ? JSON.parse(outcome.result).reports : []
+      } catch {
+        reports = []
+      }
+      for (const report of reports) send({ type: 'written', token: report.token, ...writeFile(report.fileName, report.text) })
+      send({ type: 'capture', pauseMs, captureMs: Date.now() - now, reports: reports.length })
+    }
+  }
+
+  const tick = () => {
+    timer = undefined
+    if (closed) return
+    const now = Date.now()
+    const heartbeat = shared[S.heartbeat] ?? now
+    const deadline = shared[S.headDeadline] ?? 0
+    const blocked = now - heartbeat > data.staleMs
+    const claimed = shared[S.headSeq] === shared[S.nativeClaimedSeq]
+    if (!busy && blocked && deadline > 0 && now >= deadline && !claimed) {
+      if (inspector === undefined || inspectorOff !== undefined) nativeReport(now, `stack unavailable: ${inspectorOff}`)
+      else capture(now).catch(() => {
+        busy = false
+      })
+    }
+    let wait = data.pollMs
+    if (deadline > now) wait = Math.min(wait, deadline - now)
+    timer = setTimeout(tick, Math.max(1, wait))
+  }
+
+  parentPort?.on('message', (message: { type: string }) => {
+    if (message.type !== 'close') return
+    closed = true
+    if (timer !== undefined) clearTimeout(timer)
+    parentPort?.close()
+  })
+  if (inspectorOff !== undefined) send({ type: 'inspector-unavailable', reason: inspectorOff })
+  tick()
+}

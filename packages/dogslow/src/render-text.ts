@@ -1,0 +1,96 @@
+import { formatDuration, formatUtc } from './format.js'
+import type { DogslowDump, DogslowReport, ReportFrame } from './types.js'
+
+const LOCALS_OFF =
+  'Local variables are off. Set DOGSLOW_STACK_VARS=1 (or the `stackVars: true` option) to include them; they are verbose and may hold secrets.'
+
+function frameLine(frame: ReportFrame): string {
+  const where = `${frame.url || '<anonymous>'}:${frame.line}:${frame.column}`
+  return frame.functionName ? `${frame.functionName} (${where})` : where
+}
+
+function loopLines(report: DogslowReport): string[] {
+  const { loop } = report
+  const blockedFor = loop.blockedForMs === undefined ? '' : ` for ${formatDuration(loop.blockedForMs)}`
+  if (loop.state === 'responsive') {
+    const count = report.waitingOn.length
+    return [`Event loop: responsive; the request is waiting on ${count === 0 ? 'nothing dogslow can see (an untracked client or a promise that never settles)' : `${count} operation${count === 1 ? '' : 's'}`}`]
+  }
+  const by = loop.blockedBy === undefined ? "by this request's code" : `by request ${loop.blockedBy.id} (${loop.blockedBy.method ?? ''} ${loop.blockedBy.url ?? ''})`.replace('( ', '(')
+  const lines = [
+    loop.state === 'blocked-native'
+      ? `Event loop: BLOCKED${blockedFor} in native code that does not return to JavaScript (crypto.pbkdf2Sync, child_process.execSync, a synchronous addon call…)`
+      : `Event loop: BLOCKED${blockedFor} ${by}`,
+  ]
+  if (loop.note !== undefined) lines.push(`Note:       ${loop.note}`)
+  return lines
+}
+
+function waitingLines(report: DogslowReport): string[] {
+  if (report.waitingOn.length === 0) return []
+  const lines = ['', 'Waiting on:']
+  for (const op of report.waitingOn) {
+    lines.push(`  [${op.kind}] ${op.description}`, `    pending ${formatDuration(op.pendingMs)}, since ${formatUtc(op.startTime)}`)
+    for (const frame of op.stack) lines.push(`      ${frame}`)
+  }
+  return lines
+}
+
+function stackLines(report: DogslowReport): string[] {
+  const frames = report.frames
+  if (frames === undefined || frames.length === 0) return []
+  const lines = ['', 'Stack (innermost last):']
+  for (const frame of [...frames].reverse()) lines.push(`  ${frameLine(frame)}`)
+  if (frames.some((frame) => frame.locals !== undefined)) {
+    lines.push('', 'Full backtrace with local variables:')
+    for (const frame of [...frames].reverse()) {
+      lines.push(`  ${frameLine(frame)}`)
+      for (const local of frame.locals ?? []) lines.push(`    ${local.name} = ${local.value}`)
+    }
+  }
+  return lines
+}
+
+/** Renders one report in the original dogslow's layout, plus what Node needs (the loop, the operations). */
+export function renderReport(report: DogslowReport): string {
+  const { request } = report
+  const head = report.reason === 'on-demand' ? 'Request in flight at' : 'Undead request intercepted at'
+  const target = request.url !== undefined ? `${request.method ?? ''} ${request.url}`.trim() : `${request.name ?? 'context'} ${(request.args ?? []).join(' ')}`.trim()
+  const lines = [
+    `${head}: ${formatUtc(report.interceptedAt)}`,
+    '',
+    target,
+    `Hostname:   ${report.process.hostname}`,
+    `Thread ID:  ${report.process.threadId}`,
+    `Process ID: ${report.process.pid}`,
+    `Parent PID: ${report.process.ppid}`,
+    `Started:    ${formatUtc(request.startTime)}`,
+    `Request ID: ${request.id}`,
+  ]
+  if (request.route !== undefined) lines.push(`Route:      ${request.route}`)
+  lines.push(`Running:    ${formatDuration(request.elapsedMs)}`, ...loopLines(report))
+  lines.push(...waitingLines(report), ...stackLines(report))
+  if (request.headers !== undefined) {
+    lines.push('', 'Request headers:')
+    for (const [name, value] of Object.entries(request.headers)) lines.push(`  ${name}: ${value}`)
+  }
+  if (report.suppressedBefore) lines.push('', `(${report.suppressedBefore} earlier report(s) were suppressed by the rate limit)`)
+  if (report.localsNote !== undefined) lines.push('', report.localsNote)
+  return `${lines.join('\n')}\n`
+}
+
+/** The note ending a report whose locals were not captured because `stackVars` is off. */
+export const LOCALS_OFF_NOTE = LOCALS_OFF
+
+/** Renders an on-demand dump: every request in flight, one section each. */
+export function renderDump(dump: DogslowDump): string {
+  const lines = [
+    `Requests in flight at: ${formatUtc(dump.interceptedAt)} (${dump.requests.length + dump.omitted})`,
+    `Hostname:   ${dump.process.hostname}`,
+    `Process ID: ${dump.process.pid}`,
+    '',
+  ]
+  const sections = dump.requests.map((report) => renderReport(report))
+  if (dump.omitted > 0) sections.push(`(${dump.omitted} more requests not listed)\n`)
+  return `${lines.join('\n')}${sections.join(`\n${'-'.repeat(72)}\n\n`)}`
+}

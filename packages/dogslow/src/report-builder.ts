@@ -1,0 +1,105 @@
+import { hostname } from 'node:os'
+import { threadId } from 'node:worker_threads'
+import { REDACTED, type RequestContext, redactUrl } from '@intro/core'
+import { truncate } from './format.js'
+import { type CdpRemoteObject, renderRemoteObject } from './remote-values.js'
+import { pendingTimers } from './timer-tracking.js'
+import type { DogslowReport, ReportFrame, ReportLoop, ReportOperation, ReportRequest, ResolvedSettings } from './types.js'
+
+/** A frame as the watchdog thread captured it through the inspector (values not yet rendered). */
+export interface CapturedFrame {
+  functionName: string
+  url: string
+  line: number
+  column: number
+  locals?: Array<{ name: string; value: CdpRemoteObject }>
+}
+
+/** What a report is built from, besides the request's context. */
+export interface ReportInput {
+  reason: DogslowReport['reason']
+  now: number
+  loop: ReportLoop
+  frames?: CapturedFrame[]
+  localsNote?: string
+}
+
+const HOSTNAME = hostname()
+
+function stackLines(stack: string, maxFrames: number): string[] {
+  const lines: string[] = []
+  for (const line of stack.split('\n')) {
+    const trimmed = line.trim()
+    if (trimmed === '') continue
+    if (lines.length === maxFrames) break
+    lines.push(trimmed)
+  }
+  return lines
+}
+
+/** The request part of a report: redacted URL and headers, bounded values. */
+export function describeRequest(context: RequestContext, settings: ResolvedSettings, now: number): ReportRequest {
+  const max = settings.limits.maxValueLength
+  const request: ReportRequest = { id: context.id, startTime: context.startTime, elapsedMs: now - context.startTime }
+  if (context.method !== undefined) request.method = context.method
+  if (context.url !== undefined) request.url = truncate(settings.redact ? redactUrl(context.url, settings.isSecret) : context.url, max * 4)
+  const route = context.route
+  if (route !== undefined) request.route = route
+  if (context.name !== undefined) request.name = context.name
+  if (context.args !== undefined) request.args = context.args.map((arg) => truncate(arg, max))
+  if (context.headers !== undefined) {
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(context.headers)) {
+      if (value === undefined) continue
+      const text = Array.isArray(value) ? value.join(', ') : String(value)
+      headers[name] = settings.redact && settings.isSecret(name) ? REDACTED : truncate(text, max)
+    }
+    request.headers = headers
+  }
+  if (Object.keys(context.tags).length > 0) request.tags = { ...context.tags }
+  return request
+}
+
+function describeOperations(context: RequestContext, settings: ResolvedSettings, now: number): ReportOperation[] {
+  const { maxOperations, maxFrames, maxValueLength } = settings.limits
+  const out: ReportOperation[] = []
+  const add = (kind: string, description: string, startTime: number, stack: string) => {
+    if (out.length >= maxOperations) return
+    const text = settings.redact && kind === 'http' ? redactUrl(description, settings.isSecret) : description
+    out.push({ kind, description: truncate(text, maxValueLength), startTime, pendingMs: now - startTime, stack: stackLines(stack, maxFrames) })
+  }
+  for (const operation of context.operations) add(operation.kind, operation.description, operation.startTime, operation.stack)
+  for (const timer of pendingTimers(context)) add('timer', timer.description, timer.startTime, timer.stack)
+  return out
+}
+
+function renderFrames(frames: CapturedFrame[], settings: ResolvedSettings): ReportFrame[] {
+  const { maxFrames, maxLocalsPerFrame, maxValueLength } = settings.limits
+  return frames.slice(0, maxFrames).map((frame) => {
+    const out: ReportFrame = { functionName: frame.functionName, url: frame.url, line: frame.line, column: frame.column }
+    if (frame.locals !== undefined) {
+      out.locals = frame.locals.slice(0, maxLocalsPerFrame).map(({ name, value }) => ({
+        name,
+        value: settings.redact && settings.isSecret(name) ? REDACTED : renderRemoteObject(value, settings.isSecret, maxValueLength),
+      }))
+    }
+    return out
+  })
+}
+
+/** Builds the structured report of one request; everything in it is redacted and bounded. */
+export function buildReport(context: RequestContext, input: ReportInput, settings: ResolvedSettings): DogslowReport {
+  const report: DogslowReport = {
+    type: 'dogslow.report',
+    version: 1,
+    reason: input.reason,
+    interceptedAt: input.now,
+    request: describeRequest(context, settings, input.now),
+    process: { hostname: HOSTNAME, pid: process.pid, ppid: process.ppid, threadId },
+    loop: input.loop,
+    waitingOn: describeOperations(context, settings, input.now),
+  }
+  if (input.frames !== undefined) report.frames = renderFrames(input.frames, settings)
+  if (input.localsNote !== undefined) report.localsNote = input.localsNote
+  return report
+}

@@ -1,0 +1,43 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createDogslow, type DogslowReport } from '../src/index.js'
+import { cleanup, defer, listen, reportFiles, sleep, tempDir, until, waitForReports } from './helpers.js'
+
+afterEach(cleanup)
+
+function watchdog(options: Parameters<typeof createDogslow>[0]) {
+  const dog = createDogslow(options)
+  defer(() => dog.close())
+  return dog
+}
+
+describe('createDogslow (waiting requests, node:http)', () => {
+  it('leaves no trace for a request that finishes in time', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 300, outputDir: dir, onReport: (r) => reports.push(r) })
+    const url = await listen(dog.wrap((_req, res) => res.end('fast')))
+    expect(await (await fetch(url)).text()).toBe('fast')
+    await sleep(600)
+    expect(reportFiles(dir)).toEqual([])
+    expect(reports).toEqual([])
+  })
+
+  it('reports a request sleeping on setTimeout past the deadline, naming the handler line', async () => {
+    const dir = tempDir()
+    const dog = watchdog({ timerMs: 300, outputDir: dir })
+    const url = await listen(
+      dog.wrap(async (_req, res) => {
+        await new Promise((resolve) => setTimeout(resolve, 900)) // SLEEP-LINE
+        res.end('slow')
+      }),
+    )
+    const response = fetch(`${url}/sleepy?delay=2`)
+    const [text] = await waitForReports(dir, 1)
+    expect(text).toMatch(/^Undead request intercepted at: \d\d-\d\d-\d{4} \d\d:\d\d:\d\d UTC\n\nGET http:\/\/127\.0\.0\.1:\d+\/sleepy\?delay=2\n/)
+    expect(text).toContain('Event loop: responsive')
+    expect(text).toContain('[timer] setTimeout(900 ms)')
+    expect(text).toMatch(/waiting\.test\.ts:\d+/)
+    expect(text).toContain('Process ID: ' + process.pid)
+    expect(await (await response).text()).toBe('slow')
+  })
+})
