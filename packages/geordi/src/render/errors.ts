@@ -1,13 +1,4 @@
-// TODO(core): extend IntroError from '@intro/core' once core exports it; same shape (code + cause).
-class IntroErrorBase extends Error {
-  override name = 'IntroError'
-  readonly code: string
-
-  constructor(message: string, options: { code: string; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = options.code
-  }
-}
+import { IntroError } from '@intro/core'
 
 /** Codes of the errors thrown while rendering a profile. */
 export const RenderErrorCodes = {
@@ -16,8 +7,11 @@ export const RenderErrorCodes = {
   pdf: 'ERR_INTRO_GEORDI_PDF',
 } as const
 
+/** One of {@link RenderErrorCodes}. */
+export type RenderErrorCode = (typeof RenderErrorCodes)[keyof typeof RenderErrorCodes]
+
 /** The input is not a V8 `.cpuprofile` (unreadable, not JSON, or missing `nodes`/times). */
-export class InvalidProfileError extends IntroErrorBase {
+export class InvalidProfileError extends IntroError {
   override name = 'InvalidProfileError'
 
   constructor(message: string, cause?: unknown) {
@@ -26,7 +20,7 @@ export class InvalidProfileError extends IntroErrorBase {
 }
 
 /** Graphviz or pdfkit failed to produce the report. */
-export class RenderError extends IntroErrorBase {
+export class RenderError extends IntroError {
   override name = 'RenderError'
 
   constructor(message: string, code: typeof RenderErrorCodes.layout | typeof RenderErrorCodes.pdf, cause?: unknown) {

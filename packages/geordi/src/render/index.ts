@@ -6,7 +6,7 @@ export { type CallGraphLayout, layoutCallGraph } from './layout.js'
 export { defaultCallGraphOptions } from './options.js'
 export { renderPdf } from './pdf.js'
 export { parseCpuProfile, readCpuProfile } from './profile.js'
-export { defaultRedactedHeaders, defaultRedactedQueryParams, REDACTED, redactHeaders, redactUrl } from './redact.js'
+export type { ReportRedactOptions } from './redact.js'
 export { renderProfileReport } from './report.js'
 export { renderSvg } from './svg.js'
 export { topFunctions } from './top-functions.js'
@@ -23,7 +23,6 @@ export type {
   FunctionKind,
   FunctionSummary,
   HeaderValues,
-  RedactOptions,
   RenderPdfInput,
   RenderReportInput,
   RenderReportResult,

@@ -1,8 +1,8 @@
 import { formatBytes, formatMs, formatPercent } from './format.js'
 import { type Column, fonts, grey, heading, keyValues, table } from './pdf-text.js'
-import { redactHeaders, redactUrl } from './redact.js'
+import { redactReportHeaders } from './redact.js'
 import { topFunctions } from './top-functions.js'
-import type { CallGraph, FunctionSummary, RedactOptions, ReportMeta } from './types.js'
+import type { CallGraph, FunctionSummary, HeaderValues, ReportMeta } from './types.js'
 
 // Headers are secondary on this page; a request with 80 cookies should not push the
 // top-function tables to page three.
@@ -11,8 +11,16 @@ const maxHeaderValue = 300
 
 const clip = (text: string) => (text.length > maxHeaderValue ? `${text.slice(0, maxHeaderValue)}…` : text)
 
-function headerRows(headers: ReportMeta['request']['headers'], redact: RedactOptions | undefined) {
-  const entries = Object.entries(redactHeaders(headers, redact))
+type Matcher = (name: string) => boolean
+
+/** One line naming what was profiled: `GET https://…`, else the profile's file. */
+export function describeTarget(meta: ReportMeta): string {
+  if (meta.request) return `${meta.request.method} ${meta.request.url}`
+  return meta.source ?? meta.title ?? 'CPU profile'
+}
+
+function headerRows(headers: HeaderValues | undefined, isSecret: Matcher) {
+  const entries = redactReportHeaders(headers, isSecret)
   const rows = entries.slice(0, maxHeaders).map(([name, value]) => [name, clip(value)] as const)
   if (entries.length > maxHeaders) rows.push(['…', `${entries.length - maxHeaders} more headers`])
   return rows
@@ -30,6 +38,7 @@ function timingRows(graph: CallGraph, meta: ReportMeta): (readonly [string, stri
   rows.push(['Samples', `${graph.sampleCount} every ~${formatMs(graph.sampleIntervalMs)}`])
   if (meta.workerHost) rows.push(['Worker', meta.workerHost])
   if (meta.createdAt) rows.push(['Created', meta.createdAt.toISOString()])
+  if (meta.source) rows.push(['Profile', meta.source])
   return rows
 }
 
@@ -61,26 +70,31 @@ function graphNote(graph: CallGraph): string {
   )
 }
 
-/** Writes the first page: request, response, timings, top functions by self and total time. */
+/**
+ * Writes the first page: request, response, timings, top functions by self and total time.
+ * `meta.request.url` and `meta.title` arrive redacted; headers are redacted here.
+ */
 export function writeSummary(
   doc: PDFKit.PDFDocument,
   graph: CallGraph,
   meta: ReportMeta,
-  redact: RedactOptions | undefined,
+  isSecret: Matcher,
   topCount: number,
 ): void {
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right
-  const url = redactUrl(meta.request.url, redact)
   doc.font(fonts.bold).fontSize(16).fillColor('#000000').text(meta.title ?? 'CPU profile', { width })
-  doc.font(fonts.regular).fontSize(10).text(`${meta.request.method} ${url}`, { width })
-  heading(doc, 'Request')
-  keyValues(doc, [['Method', meta.request.method], ['URL', url], ...headerRows(meta.request.headers, redact)])
+  doc.font(fonts.regular).fontSize(10).text(describeTarget(meta), { width })
+  const { request } = meta
+  if (request) {
+    heading(doc, 'Request')
+    keyValues(doc, [['Method', request.method], ['URL', request.url], ...headerRows(request.headers, isSecret)])
+  }
   if (meta.response) {
     heading(doc, 'Response')
     const { response } = meta
     const rows: (readonly [string, string])[] = [['Status', String(response.statusCode)]]
     if (response.sizeBytes !== undefined) rows.push(['Body size', formatBytes(response.sizeBytes)])
-    keyValues(doc, [...rows, ...headerRows(response.headers, redact)])
+    keyValues(doc, [...rows, ...headerRows(response.headers, isSecret)])
   }
   heading(doc, 'Timings')
   keyValues(doc, timingRows(graph, meta))

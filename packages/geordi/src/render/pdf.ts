@@ -1,9 +1,9 @@
 import PDFDocument from 'pdfkit'
 import { RenderError, RenderErrorCodes } from './errors.js'
 import { writeGraphPages } from './pdf-graph.js'
-import { writeSummary } from './pdf-summary.js'
-import { redactUrl } from './redact.js'
-import type { RenderPdfInput } from './types.js'
+import { describeTarget, writeSummary } from './pdf-summary.js'
+import { redactReportUrl, reportSecretMatcher } from './redact.js'
+import type { RenderPdfInput, ReportMeta } from './types.js'
 
 function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -31,21 +31,25 @@ export async function renderPdf(input: RenderPdfInput): Promise<Buffer> {
   if (!Number.isInteger(topCount) || topCount < 0) {
     throw new RangeError(`Expected \`topCount\` to be a non-negative integer, got \`${String(topCount)}\``)
   }
-  const { meta, graph } = input
-  const title = meta.title ?? 'CPU profile'
-  const url = redactUrl(meta.request.url, input.redact)
+  const isSecret = reportSecretMatcher(input.redact)
+  const { request } = input.meta
+  const meta: ReportMeta = {
+    ...input.meta,
+    title: redactReportUrl(input.meta.title ?? 'CPU profile', isSecret),
+    ...(request ? { request: { ...request, url: redactReportUrl(request.url, isSecret) } } : {}),
+  }
   const doc = new PDFDocument({
     size: 'A4',
     margin: 36,
     info: {
-      Title: `${title}: ${meta.request.method} ${url}`,
+      Title: `${meta.title}: ${describeTarget(meta)}`,
       Creator: '@intro/geordi',
       CreationDate: meta.createdAt ?? new Date(),
     },
   })
   const done = collect(doc)
   try {
-    writeSummary(doc, graph, meta, input.redact, topCount)
+    writeSummary(doc, input.graph, meta, isSecret, topCount)
     writeGraphPages(doc, input.svg)
     doc.end()
   } catch (error) {

@@ -61,7 +61,8 @@ export async function readCpuProfile(path: string): Promise<CpuProfile> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new InvalidProfileError(`cannot read ${path}`, error)
+    const code = (error as NodeJS.ErrnoException).code
+    throw new InvalidProfileError(`cannot read ${path}${code ? ` (${code})` : ''}`, error)
   }
   let value: unknown
   try {

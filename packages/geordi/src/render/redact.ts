@@ -1,46 +1,20 @@
-import type { HeaderValues, RedactOptions } from './types.js'
+import { REDACTED, type RedactOptions, secretKeyMatcher } from '@intro/core'
+import type { HeaderValues } from './types.js'
 
-// TODO(core): switch to core's `redact` once @intro/core exports it; same defaults.
+/**
+ * What to hide from a report: core's secret names (authorization, cookie, token, password,
+ * secret, api key, session...), extended or replaced through `keys`.
+ */
+export interface ReportRedactOptions extends RedactOptions {
+  /** Set to `false` to print every header and query parameter as is. @defaultValue true */
+  enabled?: boolean
+}
 
-/** What replaces a secret in reports. */
-export const REDACTED = '[redacted]'
+type Matcher = (name: string) => boolean
 
-/** Header names containing one of these (case-insensitive) are hidden by default. */
-export const defaultRedactedHeaders: readonly string[] = Object.freeze([
-  'authorization',
-  'cookie',
-  'api-key',
-  'apikey',
-  'token',
-  'secret',
-  'password',
-  'session',
-])
-
-/** Query parameter names containing one of these (case-insensitive) are hidden by default. */
-export const defaultRedactedQueryParams: readonly string[] = Object.freeze([
-  'token',
-  'password',
-  'passwd',
-  'pwd',
-  'secret',
-  'api_key',
-  'apikey',
-  'api-key',
-  'key',
-  'signature',
-  'auth',
-  'session',
-  'credential',
-  'code',
-])
-
-const matcher = (needles: readonly string[]) => {
-  const lower = needles.map((needle) => needle.toLowerCase())
-  return (name: string) => {
-    const candidate = name.toLowerCase()
-    return lower.some((needle) => candidate.includes(needle))
-  }
+/** Builds the secret-name predicate once per report. */
+export function reportSecretMatcher(options: ReportRedactOptions = {}): Matcher {
+  return options.enabled === false ? () => false : secretKeyMatcher(options)
 }
 
 function safeDecode(text: string): string {
@@ -51,19 +25,14 @@ function safeDecode(text: string): string {
   }
 }
 
-/**
- * Hides secret query parameter values and the password of `user:password@host` in a URL
- * or path, keeping everything else as written.
- *
- * @example
- * ```ts
- * redactUrl('/export?token=abc&page=2') // '/export?token=[redacted]&page=2'
- * ```
- */
-export function redactUrl(url: string, options: RedactOptions = {}): string {
-  if (options.enabled === false) return url
-  const isSecret = matcher(options.queryParams ?? defaultRedactedQueryParams)
-  const withoutPassword = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^/@?#]*@/i, `$1:${REDACTED}@`)
+// Unlike core's redactUrl (which re-serialises through `URL`, so `[redacted]` prints as
+// `%5Bredacted%5D`), this keeps the URL exactly as written apart from the hidden values,
+// which is what a reader of the PDF wants; it also cleans up a URL core already redacted.
+/** Hides secret query parameter values and the password of `user:password@host`. */
+export function redactReportUrl(url: string, isSecret: Matcher): string {
+  const withoutPassword = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^/@?#]*@/i, (match, prefix: string) =>
+    isSecret('password') ? `${prefix}:${REDACTED}@` : match,
+  )
   const hashAt = withoutPassword.indexOf('#')
   const beforeHash = hashAt >= 0 ? withoutPassword.slice(0, hashAt) : withoutPassword
   const hash = hashAt >= 0 ? withoutPassword.slice(hashAt) : ''
@@ -81,24 +50,16 @@ export function redactUrl(url: string, options: RedactOptions = {}): string {
   return `${beforeHash.slice(0, queryAt)}?${query}${hash}`
 }
 
-/**
- * Returns the headers as `name: value` strings (arrays joined with `, `), secret values
- * replaced with `[redacted]`.
- *
- * @example
- * ```ts
- * redactHeaders({ cookie: 'sid=1', accept: '*\/*' }) // { cookie: '[redacted]', accept: '*\/*' }
- * ```
- */
-export function redactHeaders(headers: HeaderValues = {}, options: RedactOptions = {}): Record<string, string> {
-  const isSecret = matcher(options.headers ?? defaultRedactedHeaders)
-  const result: Record<string, string> = {}
+/** Header values as printable strings (arrays joined with `, `), secrets replaced. */
+export function redactReportHeaders(headers: HeaderValues = {}, isSecret: Matcher): [string, string][] {
+  const rows: [string, string][] = []
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue
     const text = Array.isArray(value) ? value.join(', ') : String(value)
-    if (options.enabled !== false && isSecret(name)) result[name] = REDACTED
-    else if (name.toLowerCase() === 'referer' || name.toLowerCase() === 'location') result[name] = redactUrl(text, options)
-    else result[name] = text
+    const lower = name.toLowerCase()
+    if (isSecret(lower)) rows.push([name, REDACTED])
+    else if (lower === 'referer' || lower === 'location') rows.push([name, redactReportUrl(text, isSecret)])
+    else rows.push([name, text])
   }
-  return result
+  return rows
 }

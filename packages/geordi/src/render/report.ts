@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, mkdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { buildCallGraph } from './call-graph.js'
 import { layoutCallGraph } from './layout.js'
 import { renderPdf } from './pdf.js'
-import { redactUrl } from './redact.js'
+import { describeTarget } from './pdf-summary.js'
+import { redactReportUrl, reportSecretMatcher } from './redact.js'
 import { topFunctions } from './top-functions.js'
 import type { RenderReportInput, RenderReportResult, RenderStage } from './types.js'
 
@@ -21,6 +22,11 @@ function checkBaseName(baseName: string): string {
     throw new TypeError(`Expected \`baseName\` to be a file name without directory, got \`${baseName}\``)
   }
   return baseName
+}
+
+async function writeProfile(input: RenderReportInput, profilePath: string): Promise<void> {
+  if (input.profileFile === undefined) return writeFile(profilePath, JSON.stringify(input.profile))
+  if (resolve(input.profileFile) !== resolve(profilePath)) await copyFile(input.profileFile, profilePath)
 }
 
 /**
@@ -49,7 +55,7 @@ export async function renderProfileReport(input: RenderReportInput): Promise<Ren
     return result
   }
   const graph = await stage('graph', () => buildCallGraph(input.profile, input.callGraph))
-  const title = `${input.meta.request.method} ${redactUrl(input.meta.request.url, input.redact)}`
+  const title = redactReportUrl(describeTarget(input.meta), reportSecretMatcher(input.redact))
   const { svg } = await stage('layout', () => layoutCallGraph(graph, { title }))
   const pdf = await stage('pdf', () => renderPdf({ graph, svg, meta: input.meta, redact: input.redact }))
   const paths = {
@@ -59,11 +65,7 @@ export async function renderProfileReport(input: RenderReportInput): Promise<Ren
   }
   await stage('write', async () => {
     await mkdir(input.outDir, { recursive: true })
-    await Promise.all([
-      writeFile(paths.pdfPath, pdf),
-      writeFile(paths.svgPath, svg),
-      writeFile(paths.profilePath, JSON.stringify(input.profile)),
-    ])
+    await Promise.all([writeFile(paths.pdfPath, pdf), writeFile(paths.svgPath, svg), writeProfile(input, paths.profilePath)])
   })
   return {
     ...paths,

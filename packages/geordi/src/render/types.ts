@@ -1,3 +1,5 @@
+import type { ReportRedactOptions } from './redact.js'
+
 /** Where a V8 profile node's code lives, as V8 reports it (0-based line and column). */
 export interface CpuProfileCallFrame {
   functionName: string
@@ -174,7 +176,8 @@ export type HeaderValues = Record<string, string | string[] | number | undefined
 
 /** What the report's first page says about the profiled request. */
 export interface ReportMeta {
-  request: { method: string; url: string; headers?: HeaderValues }
+  /** The profiled request; omitted for a profile that did not come from one (the CLI). */
+  request?: { method: string; url: string; headers?: HeaderValues }
   response?: { statusCode: number; headers?: HeaderValues; sizeBytes?: number }
   timings?: {
     /** Wall-clock time of the profiled request. */
@@ -186,24 +189,10 @@ export interface ReportMeta {
   }
   workerHost?: string
   createdAt?: Date
+  /** Where the profile came from (a file path), printed on the first page. */
+  source?: string
   /** @defaultValue `'CPU profile'` */
   title?: string
-}
-
-/** What to hide from a report. */
-export interface RedactOptions {
-  /**
-   * Header names (case-insensitive) whose values are replaced by `[redacted]`.
-   * @defaultValue authorization, proxy-authorization, cookie, set-cookie, x-api-key, x-auth-token, x-csrf-token
-   */
-  headers?: readonly string[]
-  /**
-   * Query parameter names (case-insensitive, matched as substrings) whose values are replaced.
-   * @defaultValue token, password, passwd, secret, api_key, apikey, key, signature, auth, session, code
-   */
-  queryParams?: readonly string[]
-  /** Set to `false` to print every header and parameter as is. @defaultValue true */
-  enabled?: boolean
 }
 
 /** One row of the "top functions" tables. */
@@ -224,7 +213,7 @@ export interface RenderPdfInput {
   /** The call graph as SVG, from {@link renderSvg}. */
   svg: string
   meta: ReportMeta
-  redact?: RedactOptions
+  redact?: ReportRedactOptions
   /**
    * Rows in each "top functions" table.
    * @defaultValue 15
@@ -244,7 +233,12 @@ export interface RenderReportInput {
    */
   baseName?: string
   callGraph?: CallGraphOptions
-  redact?: RedactOptions
+  redact?: ReportRedactOptions
+  /**
+   * The file `profile` was read from: the raw profile is then copied byte for byte (or left
+   * alone when it already is the output path) instead of serialised again.
+   */
+  profileFile?: string
   /** Called as each stage starts: `graph`, `layout`, `pdf`, `write`. */
   onProgress?: (stage: RenderStage) => void
 }
