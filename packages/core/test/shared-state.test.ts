@@ -77,7 +77,7 @@ describe('two copies of core in one process', () => {
     const warning = events.find((event) => event.scope === 'core.state')
     expect(warning?.level).toBe('warn')
     expect(warning?.error).toBeInstanceOf(Error)
-    expect((warning?.error as { code?: string }).code).toBe(core.ErrorCodes.incompatibleCopy)
+    expect((warning?.error as { code?: string } | undefined)?.code).toBe(core.ErrorCodes.incompatibleCopy)
     copy.runWithContext({ id: 'isolated-copy' }, () => {
       expect(copy.getContext()?.id).toBe('isolated-copy')
       expect(core.getContext()).toBeUndefined()
