@@ -26,6 +26,11 @@ export interface ReportInput {
 
 const HOSTNAME = hostname()
 
+/** Redacts every URL inside free text (`GET https://user:pass@host/?token=…`). */
+function redactUrls(text: string, isSecret: (name: string) => boolean): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (url) => redactUrl(url, isSecret))
+}
+
 function stackLines(stack: string, maxFrames: number): string[] {
   const lines: string[] = []
   for (const line of stack.split('\n')) {
@@ -65,7 +70,7 @@ function describeOperations(context: RequestContext, settings: ResolvedSettings,
   const out: ReportOperation[] = []
   const add = (kind: string, description: string, startTime: number, stack: string) => {
     if (out.length >= maxOperations) return
-    const text = settings.redact && kind === 'http' ? redactUrl(description, settings.isSecret) : description
+    const text = settings.redact ? redactUrls(description, settings.isSecret) : description
     out.push({ kind, description: truncate(text, maxValueLength), startTime, pendingMs: now - startTime, stack: stackLines(stack, maxFrames) })
   }
   for (const operation of context.operations) add(operation.kind, operation.description, operation.startTime, operation.stack)
