@@ -118,10 +118,17 @@ function settle(state: RequestState, res: ServerResponse, finished: boolean): vo
  * its context; a second adapter on the same request (dogslow and stats both installed) reuses
  * that context and only adds its own hooks.
  */
-export function beginRequest(req: IncomingMessage, res: ServerResponse, options: ResolvedAdapterOptions): RequestState {
+export function beginRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ResolvedAdapterOptions,
+  resolveRoute?: () => string | undefined,
+): RequestState {
   const tagged = req as TaggedRequest
   const existing = tagged[REQUEST_STATE]
   if (existing !== undefined) {
+    // A framework adapter behind `wrapHandler`/`instrumentServer` knows the route; they do not.
+    if (resolveRoute !== undefined) existing.context.setRouteResolver(resolveRoute)
     const { hooks } = options
     if (hooks !== undefined && !existing.hooks.includes(hooks)) {
       existing.hooks.push(hooks)
@@ -135,6 +142,8 @@ export function beginRequest(req: IncomingMessage, res: ServerResponse, options:
     url: fullUrl(req),
     headers: req.headers,
   })
+  // Before the start hooks run: Fastify has matched the route by then, and onStart may read it.
+  if (resolveRoute !== undefined) context.setRouteResolver(resolveRoute)
   const state: RequestState = { context, hooks: options.hooks === undefined ? [] : [options.hooks], settled: false }
   tagged[REQUEST_STATE] = state
   coreState.inFlight.add(context)

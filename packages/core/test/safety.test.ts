@@ -100,6 +100,7 @@ describe('several adapters on one request', () => {
 
   it('share one context; each adapter’s hooks run once', async () => {
     const calls: string[] = []
+    const routes: Array<string | undefined> = []
     const ids = new Set<string>()
     const hooks = (name: string): LifecycleHooks => ({
       onStart: (ctx: RequestContext) => {
@@ -108,20 +109,23 @@ describe('several adapters on one request', () => {
       },
       onFinish: (ctx) => {
         calls.push(`${name} finish`)
+        routes.push(ctx.route)
         ids.add(ctx.id)
       },
     })
     const app = express()
     app.use(expressMiddleware({ hooks: hooks('stats') }))
     app.use(expressMiddleware({ hooks: hooks('dogslow') }))
-    app.get('/', (_req, res) => {
+    app.get('/orders/:id', (_req, res) => {
       res.send(getContext()?.id)
     })
     const server = await listen(http.createServer(wrapHandler(app, { hooks: hooks('outer') })))
     close = server.close
-    const reply = await request(server.url)
+    const reply = await request(`${server.url}/orders/1`)
     await delay(10)
     expect([...ids]).toEqual([reply.body])
+    // The outer node:http adapter knows no routes; Express behind it supplies the template.
+    expect(routes).toEqual(['/orders/:id', '/orders/:id', '/orders/:id'])
     expect(reply.headers['x-request-id']).toBe(reply.body)
     expect(calls.sort()).toEqual(['dogslow finish', 'dogslow start', 'outer finish', 'outer start', 'stats finish', 'stats start'])
   })

@@ -24,9 +24,8 @@ export function expressMiddleware(
 ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   const resolved = resolveAdapterOptions(options)
   return function introExpress(req, res, next): void {
-    const { context } = beginRequest(req, res, resolved)
     const request = req as ExpressLikeRequest
-    context.setRouteResolver(() => {
+    const { context } = beginRequest(req, res, resolved, () => {
       const path = request.route?.path
       return typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined
     })

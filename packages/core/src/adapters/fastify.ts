@@ -28,8 +28,7 @@ export function fastifyPlugin(options?: AdapterOptions): FastifyPlugin {
   const resolved = resolveAdapterOptions(options)
   const plugin = ((instance: FastifyLikeInstance, _pluginOptions: unknown, done: (error?: Error) => void) => {
     instance.addHook('onRequest', (request, reply, next) => {
-      const { context } = beginRequest(request.raw, reply.raw, resolved)
-      context.setRouteResolver(() => request.routeOptions?.url)
+      const { context } = beginRequest(request.raw, reply.raw, resolved, () => request.routeOptions?.url)
       if (getContext() === context) next()
       else runInContext(context, next)
     })

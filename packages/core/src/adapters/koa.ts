@@ -18,8 +18,9 @@ interface KoaLikeContext {
 export function koaMiddleware(options?: AdapterOptions): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<unknown> {
   const resolved = resolveAdapterOptions(options)
   return function introKoa(ctx, next) {
-    const { context } = beginRequest(ctx.req, ctx.res, resolved)
-    context.setRouteResolver(() => (typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : undefined))
+    const { context } = beginRequest(ctx.req, ctx.res, resolved, () =>
+      typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : undefined,
+    )
     if (getContext() === context) return next()
     return runInContext(context, next)
   }
