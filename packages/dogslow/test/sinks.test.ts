@@ -1,0 +1,160 @@
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { type DiagnosticEvent, onDiagnostic } from '@intro/core'
+import { startSmtp } from '@intro/test-utils'
+import pino from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { COMPLETE_CHANNEL, createDogslow, type DogslowCompletion, DogslowError, type DogslowReport, REPORT_CHANNEL } from '../src/index.js'
+import { cleanup, defer, listen, reportFiles, sleep, tempDir, until, waitForReports } from './helpers.js'
+
+afterEach(cleanup)
+
+function watchdog(options: Parameters<typeof createDogslow>[0]) {
+  const dog = createDogslow(options)
+  defer(() => dog.close())
+  return dog
+}
+
+function slowHandler(ms: number) {
+  return async (_req: unknown, res: { end(body: string): void }) => {
+    await new Promise((r) => setTimeout(r, ms))
+    res.end('ok')
+  }
+}
+
+function collectDiagnostics(): DiagnosticEvent[] {
+  const events: DiagnosticEvent[] = []
+  defer(onDiagnostic((event) => events.push(event)))
+  return events
+}
+
+describe('createDogslow sinks', () => {
+  it('writes a sortable 0600 report file named with time, pid and request id, creating the directory', async () => {
+    const dir = join(tempDir(), 'nested', 'reports')
+    const dog = watchdog({ timerMs: 200, outputDir: dir })
+    const url = await listen(dog.wrap(slowHandler(500)))
+    const response = await fetch(url)
+    await response.text()
+    await waitForReports(dir, 1)
+    const [name] = reportFiles(dir)
+    const id = response.headers.get('x-request-id')
+    expect(name).toMatch(new RegExp(`^slow_request_\\d{8}T\\d{6}\\.\\d{3}Z_${process.pid}_${id}\\.log$`))
+    expect(statSync(join(dir, name as string)).mode & 0o777).toBe(0o600)
+  })
+
+  it('mails the report through a real SMTP server', async () => {
+    const smtp = await startSmtp()
+    defer(() => smtp.stop())
+    const dog = watchdog({
+      timerMs: 200,
+      logToFile: false,
+      email: { to: ['ops@example.com', 'dev@example.com'], from: 'dogslow@example.com', smtpUrl: `smtp://${smtp.host}:${smtp.port}` },
+    })
+    const url = await listen(dog.wrap(slowHandler(500)))
+    await (await fetch(`${url}/mailme`)).text()
+    const mail = await smtp.waitForMessage(10_000)
+    expect(mail.from).toBe('dogslow@example.com')
+    expect(mail.to.sort()).toEqual(['dev@example.com', 'ops@example.com'])
+    expect(mail.subject).toMatch(/^Slow Request Watchdog: GET http:\/\/127\.0\.0\.1:\d+\/mailme$/)
+    expect(mail.text).toContain('Undead request intercepted at:')
+  })
+
+  it('logs to a pino logger, publishes on the channel and calls back; logs a follow-up when the request completes', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
+        done()
+      },
+    })
+    const published: unknown[] = []
+    const onPublish = (message: unknown) => published.push(message)
+    diagnosticsChannel.subscribe(REPORT_CHANNEL, onPublish)
+    defer(() => diagnosticsChannel.unsubscribe(REPORT_CHANNEL, onPublish))
+    const completions: DogslowCompletion[] = []
+    const onComplete = (message: unknown) => completions.push(message as DogslowCompletion)
+    diagnosticsChannel.subscribe(COMPLETE_CHANNEL, onComplete)
+    defer(() => diagnosticsChannel.unsubscribe(COMPLETE_CHANNEL, onComplete))
+    const callbacks: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 200, logToFile: false, logger: pino(stream), logLevel: 'error', onReport: (r) => callbacks.push(r) })
+    const url = await listen(dog.wrap(slowHandler(500)))
+    await (await fetch(`${url}/logged`)).text()
+    await until(() => completions.length === 1)
+    expect(lines[0]?.level).toBe(50)
+    expect(String(lines[0]?.msg)).toContain('Undead request intercepted at:')
+    expect((lines[0]?.dogslow as DogslowReport).request.url).toMatch(/\/logged$/)
+    expect(published).toHaveLength(1)
+    expect(callbacks[0]?.type).toBe('dogslow.report')
+    expect(JSON.parse(JSON.stringify(callbacks[0])).loop.state).toBe('responsive')
+    expect(completions[0]).toMatchObject({ statusCode: 200, aborted: false })
+    expect(completions[0]?.durationMs).toBeGreaterThanOrEqual(450)
+    expect(String(lines[1]?.msg)).toMatch(/completed with status 200 after/)
+  })
+
+  it('keeps delivering to the other sinks when the output directory is unwritable, reporting the error once', async () => {
+    const events = collectDiagnostics()
+    const blocker = join(tempDir(), 'a-file')
+    writeFileSync(blocker, 'not a directory')
+    const smtp = await startSmtp()
+    defer(() => smtp.stop())
+    const callbacks: DogslowReport[] = []
+    const dog = watchdog({
+      timerMs: 150,
+      outputDir: join(blocker, 'reports'),
+      onReport: (r) => callbacks.push(r),
+      email: { to: 'ops@example.com', from: 'dogslow@example.com', smtpUrl: `smtp://${smtp.host}:${smtp.port}` },
+    })
+    const url = await listen(dog.wrap(slowHandler(400)))
+    await Promise.all([fetch(`${url}/a`).then((r) => r.text()), fetch(`${url}/b`).then((r) => r.text())])
+    await until(() => callbacks.length === 2 && smtp.messages.length === 2)
+    const fileErrors = events.filter((e) => e.scope === 'dogslow.sink.file')
+    expect(fileErrors).toHaveLength(1)
+    expect(fileErrors[0]?.error).toBeInstanceOf(DogslowError)
+    expect((fileErrors[0]?.error as DogslowError).code).toBe('ERR_INTRO_DOGSLOW_SINK')
+  })
+
+  it('a throwing callback or logger changes neither the response nor the other sinks', async () => {
+    const events = collectDiagnostics()
+    const dir = tempDir()
+    const logger = {
+      info() {},
+      warn() {
+        throw new Error('logger down')
+      },
+      error() {},
+    }
+    const dog = watchdog({
+      timerMs: 150,
+      outputDir: dir,
+      logger,
+      onReport: () => {
+        throw new Error('callback bug')
+      },
+    })
+    const url = await listen(dog.wrap(slowHandler(400)))
+    const response = await fetch(url)
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('ok')
+    await waitForReports(dir, 1)
+    await until(() => events.some((e) => e.scope === 'dogslow.sink.callback'))
+    expect(events.some((e) => e.scope === 'dogslow.sink.logger')).toBe(true)
+  })
+
+  it('rate-limits a storm of slow requests and announces how many were suppressed', async () => {
+    const events = collectDiagnostics()
+    const dir = tempDir()
+    const dog = watchdog({ timerMs: 100, outputDir: dir, rateLimit: { maxReports: 3, intervalMs: 1500 } })
+    const url = await listen(dog.wrap(slowHandler(300)))
+    await Promise.all(Array.from({ length: 10 }, (_, i) => fetch(`${url}/storm/${i}`).then((r) => r.text())))
+    await sleep(300)
+    expect(reportFiles(dir)).toHaveLength(3)
+    await until(() => events.some((e) => e.scope === 'dogslow.rate-limit'), 5000)
+    expect(events.find((e) => e.scope === 'dogslow.rate-limit')?.message).toMatch(/^7 /)
+    // The next window admits again, and its first report carries the count.
+    await (await fetch(`${url}/after`)).text()
+    const texts = await waitForReports(dir, 4)
+    expect(texts.find((t) => t.includes('/after'))).toContain('7 earlier report(s) were suppressed')
+  })
+})
