@@ -110,6 +110,17 @@ export class StatsdTransport {
     return false
   }
 
+  /** True in DogStatsD/Telegraf mode (tags), false in Graphite mode (key segments). */
+  get tagged(): boolean {
+    return this.#tagged
+  }
+
+  /** Records a timing under a Graphite key built by the caller (Graphite mode only). */
+  timingKey(key: string, ms: number): void {
+    if (this.#full()) return
+    this.#client.timing(key, Math.round(ms * 1000) / 1000)
+  }
+
   timing(name: string, ms: number, tags?: MetricTags): void {
     if (this.#full()) return
     const value = Math.round(ms * 1000) / 1000
