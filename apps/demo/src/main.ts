@@ -35,9 +35,23 @@ async function serve(dirs: OutputDirs, port: number): Promise<void> {
   await stack.stop()
 }
 
-/** statsd flushes once a second: wait until the app's request timers have come through. */
-async function waitForFlush(stack: Stack): Promise<void> {
-  await waitFor(() => (readText(stack.statsd.flushLogPath).includes('http.request') ? true : undefined), 6000)
+/**
+ * Waits for a StatsD flush that includes everything the app sent: the app's client buffers for
+ * up to 200 ms and the daemon flushes once a second, so a flush stamped a second after the last
+ * request (statsd rounds its timestamps to the second) carries the last metrics.
+ */
+async function waitForFlush(stack: Stack, lastRequestAt: number): Promise<void> {
+  if (stack.statsd.mode === 'capture') {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    return
+  }
+  const after = Math.ceil((lastRequestAt + 1000) / 1000)
+  await waitFor(() => {
+    const stamps = readText(stack.statsd.flushLogPath)
+      .split('\n')
+      .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)))
+    return stamps.some((stamp) => stamp >= after) ? true : undefined
+  }, 5000)
 }
 
 function summarize(dirs: OutputDirs, stack: Stack, results: ScenarioResult[], durationMs: number): DemoSummary {
@@ -58,7 +72,7 @@ function summarize(dirs: OutputDirs, stack: Stack, results: ScenarioResult[], du
     cow: collectCow(results),
     statsd: collectStatsd(stack),
     sql: collectSql(stack, results),
-    geordi: collectGeordi(dirs, results.find((r) => r.key === 'geordi')?.problem),
+    geordi: collectGeordi(dirs, results),
     logs: { app: stack.appLogPath, database: stack.database.sqlLogPath, statsd: stack.statsd.flushLogPath },
   }
   const failures = failedChecks(partial)
@@ -73,7 +87,7 @@ async function drive(dirs: OutputDirs, json: boolean): Promise<boolean> {
   try {
     const results = await driveScenarios(stack.appUrl, progress)
     progress.step('waiting for StatsD to flush')
-    await waitForFlush(stack)
+    await waitForFlush(stack, Date.now())
     summary = summarize(dirs, stack, results, performance.now() - started)
   } finally {
     progress.done()

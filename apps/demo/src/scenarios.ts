@@ -72,7 +72,7 @@ export const SCENARIOS: readonly Scenario[] = [
     label: '?__geordi__ profile as admin',
     path: '/trending-lite?__geordi__',
     admin: true,
-    expectStatus: [200],
+    expectStatus: [303],
     description: 'Admin only: replays the request under the V8 CPU profiler and answers with a PDF call graph.',
   },
 ]

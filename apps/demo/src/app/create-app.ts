@@ -15,6 +15,7 @@ export function createApp(store: ArticleStore, config: AppConfig, instrumentatio
     next()
   })
   app.use(newsRoutes(store, config, logger))
+  instrumentation.installAfter(app)
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {
     logger.error({ err: error }, 'request failed')
     if (!res.headersSent) res.status(500).json({ error: 'internal error' })

@@ -86,8 +86,5 @@ function sendSearch(res: Response, outcome: SearchOutcome): void {
       res.status(422).json({
         error: `the pattern took longer than ${outcome.timeoutMs} ms and was stopped; simplify it (nested quantifiers like (a+)+ backtrack exponentially)`,
       })
-      return
-    case 'unavailable':
-      res.status(503).json({ error: outcome.reason })
   }
 }

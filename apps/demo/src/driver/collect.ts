@@ -1,4 +1,4 @@
-import { basename } from 'node:path'
+import { basename, join } from 'node:path'
 import type { SqlLogEntry } from '../database/pglite-server.js'
 import type { OutputDirs } from '../output-dir.js'
 import type { Stack } from '../stack.js'
@@ -19,7 +19,7 @@ export const BLOCKING_FUNCTION = 'computeTrendingScores'
 /** The function `/trending-lite` spends its time in; its profile must show it. */
 export const HOT_FUNCTION = 'rankHeadlines'
 
-const EXCERPT_LINES = 45
+const EXCERPT_LINES = 60
 const EXCERPT_WIDTH = 140
 
 function requestIdsOf(results: readonly ScenarioResult[], key: string): string[] {
@@ -27,8 +27,36 @@ function requestIdsOf(results: readonly ScenarioResult[], key: string): string[]
   return ids.filter((id): id is string => id !== undefined)
 }
 
+const FRAMES_KEPT = 3
+
+/** Keeps the first frames of each `at …` run: the report's operation stacks run to 30 frames. */
+function collapseStacks(lines: readonly string[]): string[] {
+  const out: string[] = []
+  let run = 0
+  let hidden = 0
+  let indent = ''
+  const flush = () => {
+    if (hidden > 0) out.push(`${indent}… ${hidden} more frame(s)`)
+    run = 0
+    hidden = 0
+  }
+  for (const line of lines) {
+    const frame = /^(\s+)at /.exec(line)
+    if (frame === null) {
+      flush()
+      out.push(line)
+      continue
+    }
+    indent = frame[1] ?? ''
+    if (run++ < FRAMES_KEPT) out.push(line)
+    else hidden++
+  }
+  flush()
+  return out
+}
+
 function excerpt(text: string): string {
-  const lines = text.trimEnd().split('\n')
+  const lines = collapseStacks(text.trimEnd().split('\n'))
   const kept = lines.slice(0, EXCERPT_LINES).map((line) => (line.length > EXCERPT_WIDTH ? `${line.slice(0, EXCERPT_WIDTH - 1)}…` : line))
   if (lines.length > EXCERPT_LINES) kept.push(`… (${lines.length - EXCERPT_LINES} more lines in the file)`)
   return kept.join('\n')
@@ -108,17 +136,21 @@ export function collectSql(stack: Stack, results: readonly ScenarioResult[]): Sq
   return { path: stack.database.sqlLogPath, database: stack.database.kind, totalStatements: entries.length, statements }
 }
 
-export function collectGeordi(dirs: OutputDirs, detail: string | undefined): GeordiSummary {
-  const files = listFiles(dirs.geordi)
+export function collectGeordi(dirs: OutputDirs, results: readonly ScenarioResult[]): GeordiSummary {
+  const scenario = results.find((r) => r.key === 'geordi')
+  const jobId = scenario?.geordi?.jobId
+  const files = listFiles(jobId === undefined ? dirs.geordi : join(dirs.geordi, jobId))
   const find = (ext: string) => files.find((f) => f.endsWith(ext))
   const svg = find('.svg')
   return {
     dir: dirs.geordi,
+    jobId,
+    downloadedPdfBytes: scenario?.geordi?.pdfBytes ?? 0,
     pdf: find('.pdf'),
     svg,
     cpuprofile: find('.cpuprofile'),
     hotFunction: HOT_FUNCTION,
     hotFunctionInGraph: readText(svg).includes(HOT_FUNCTION),
-    detail,
+    detail: scenario?.problem,
   }
 }

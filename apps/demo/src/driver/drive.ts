@@ -1,4 +1,5 @@
 import { ADMIN_COOKIE, SCENARIOS, type Scenario } from '../scenarios.js'
+import { type GeordiFlowResult, followGeordi } from './geordi-flow.js'
 import { type RequestResult, get } from './http.js'
 import type { Progress } from './progress.js'
 
@@ -9,6 +10,8 @@ export interface ScenarioResult {
   requests: RequestResult[]
   /** Why the scenario failed; undefined when every response had an expected status. */
   problem: string | undefined
+  /** The `?__geordi__` scenario: what came of the profiling job. */
+  geordi?: GeordiFlowResult
 }
 
 /** Longest any single scenario request may take (the slow ones take ~3 s). */
@@ -37,7 +40,13 @@ export async function driveScenarios(baseUrl: string, progress: Progress): Promi
   const results: ScenarioResult[] = []
   for (const scenario of SCENARIOS) {
     progress.step(scenario.label)
-    results.push(await runScenario(baseUrl, scenario))
+    const result = await runScenario(baseUrl, scenario)
+    const first = result.requests[0]
+    if (scenario.key === 'geordi' && result.problem === undefined && first !== undefined) {
+      result.geordi = await followGeordi(baseUrl, first.headers.location, first.headers['x-geordi-job'])
+      result.problem = result.geordi.problem
+    }
+    results.push(result)
   }
   return results
 }

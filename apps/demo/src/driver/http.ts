@@ -8,8 +8,13 @@ export interface RequestResult {
   requestId: string | undefined
   durationMs: number
   contentType: string
+  /** Response headers (lower-case names). */
+  headers: Record<string, string>
   /** Body as text (binary bodies are left out), truncated. */
   body: string
+  /** Body size in bytes, and its first bytes (to recognise a PDF). */
+  bytes: number
+  head: string
   /** Network error or timeout, when there was no response. */
   error?: string
 }
@@ -32,16 +37,17 @@ export async function get(url: string, options: SendOptions): Promise<RequestRes
     })
     const contentType = response.headers.get('content-type') ?? ''
     const isText = /^(text\/|application\/json)/.test(contentType)
-    let body = ''
-    if (isText) body = (await response.text()).slice(0, MAX_BODY)
-    else await response.arrayBuffer()
+    const raw = Buffer.from(await response.arrayBuffer())
     return {
       url,
       status: response.status,
       requestId: response.headers.get('x-request-id') ?? undefined,
       durationMs: performance.now() - start,
       contentType,
-      body,
+      headers: Object.fromEntries(response.headers),
+      body: isText ? raw.toString('utf8', 0, Math.min(raw.length, MAX_BODY)) : '',
+      bytes: raw.length,
+      head: raw.toString('latin1', 0, 8),
     }
   } catch (error) {
     return {
@@ -50,7 +56,10 @@ export async function get(url: string, options: SendOptions): Promise<RequestRes
       requestId: undefined,
       durationMs: performance.now() - start,
       contentType: '',
+      headers: {},
       body: '',
+      bytes: 0,
+      head: '',
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
     }
   }

@@ -69,7 +69,9 @@ export function formatSummary(s: DemoSummary): string {
   const { geordi } = s
   out.push(
     section('geordi — profile of /trending-lite', [
-      geordi.pdf ? `  PDF call graph: ${displayPath(geordi.pdf)}` : `  no PDF${geordi.detail ? `: ${geordi.detail}` : ''}`,
+      geordi.pdf
+        ? `  PDF call graph: ${displayPath(geordi.pdf)} (${Math.round(geordi.downloadedPdfBytes / 1024)} KiB, served to the admin at ?__geordi__=${geordi.jobId}.pdf)`
+        : `  no PDF${geordi.detail ? `: ${geordi.detail}` : ''}`,
       ...(geordi.svg ? [`  SVG:            ${displayPath(geordi.svg)}`] : []),
       ...(geordi.cpuprofile ? [`  .cpuprofile:    ${displayPath(geordi.cpuprofile)} (open in Chrome DevTools)`] : []),
     ]),

@@ -76,6 +76,10 @@ export interface SqlSummary {
 
 export interface GeordiSummary {
   dir: string
+  /** The profiling job's id, from the `X-Geordi-Job` header. */
+  jobId?: string
+  /** Size of the PDF downloaded over HTTP from the result page's link. */
+  downloadedPdfBytes: number
   pdf?: string
   svg?: string
   cpuprofile?: string

@@ -1,0 +1,149 @@
+// The main job, end to end: the built demo (`npm run demo` runs the same file) starts its app,
+// database and StatsD daemon, drives every scenario over HTTP and writes summary.json. Each
+// summary item is checked against the artefact it points to — the watchdog report file, the
+// PDF read back with pdftotext, the database's own statement log, the StatsD flush log — not
+// against the demo's own verdict.
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const execFileAsync = promisify(execFile)
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const demoMain = join(root, 'apps/demo/dist/main.js')
+
+interface Summary {
+  ok: boolean
+  failures: string[]
+  durationMs: number
+  scenarios: Array<{ key: string; statuses: number[]; requestIds: string[] }>
+  dogslow: { reports: string[]; blocking?: { path: string; requestId: string }; slowSql?: { path: string; requestId: string } }
+  cow: { timeoutsCaught: number; message?: string }
+  statsd: { mode: string; path: string; lines: string[] }
+  sql: { path?: string; statements: Array<{ requestId: string; sql: string }> }
+  geordi: { pdf?: string; svg?: string; cpuprofile?: string }
+}
+
+/** Child processes get a plain environment: no loader flags from the test runner, no external servers. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const name of ['NODE_OPTIONS', 'VITEST', 'VITEST_MODE', 'VITEST_POOL_ID', 'VITEST_WORKER_ID', 'DATABASE_URL', 'REDIS_URL']) {
+    delete env[name]
+  }
+  return env
+}
+
+function scenario(summary: Summary, key: string): Summary['scenarios'][number] {
+  const found = summary.scenarios.find((s) => s.key === key)
+  if (found === undefined) throw new Error(`no scenario ${key} in summary.json`)
+  return found
+}
+
+describe('npm run demo', () => {
+  let outDir: string
+  let summary: Summary
+  let exitCode: number
+  let output: string
+
+  beforeAll(async () => {
+    if (!existsSync(demoMain)) throw new Error(`${demoMain} is missing: build the demo first (turbo builds it before this test)`)
+    outDir = mkdtempSync(join(tmpdir(), 'intro-demo-e2e-'))
+    try {
+      const result = await execFileAsync(process.execPath, [demoMain, '--out', outDir], {
+        cwd: root,
+        env: cleanEnv(),
+        timeout: 150_000,
+        maxBuffer: 16 * 1024 * 1024,
+      })
+      exitCode = 0
+      output = result.stdout
+    } catch (error) {
+      const failed = error as { code?: number; stdout?: string; stderr?: string }
+      exitCode = typeof failed.code === 'number' ? failed.code : -1
+      output = `${failed.stdout ?? ''}\n${failed.stderr ?? ''}`
+    }
+    const summaryPath = join(outDir, 'summary.json')
+    if (!existsSync(summaryPath)) throw new Error(`the demo wrote no summary.json (exit ${exitCode}):\n${output}`)
+    summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary
+  }, 180_000)
+
+  afterAll(() => {
+    if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true })
+  })
+
+  it('finishes with exit code 0 and every check passing, well under two minutes', () => {
+    expect(summary.failures, output).toEqual([])
+    expect(exitCode, output).toBe(0)
+    expect(summary.ok).toBe(true)
+    expect(summary.durationMs).toBeLessThan(120_000)
+  })
+
+  it('prints a summary naming each item and its path', () => {
+    for (const heading of ['dogslow', 'cow', 'StatsD', 'SQL with comments', 'geordi']) expect(output).toContain(heading)
+    expect(output).toContain('.pdf')
+  })
+
+  it('writes a dogslow report for the blocked event loop that names the blocking function', () => {
+    const blocking = summary.dogslow.blocking
+    expect(blocking).toBeDefined()
+    expect(blocking?.requestId).toBe(scenario(summary, 'blockingLoop').requestIds[0])
+    const text = readFileSync(blocking?.path ?? '', 'utf8')
+    expect(text).toContain(blocking?.requestId)
+    expect(text).toContain('computeTrendingScores')
+  })
+
+  it('writes a dogslow report for the request waiting on slow SQL that shows the query', () => {
+    const slowSql = summary.dogslow.slowSql
+    expect(slowSql).toBeDefined()
+    const text = readFileSync(slowSql?.path ?? '', 'utf8')
+    expect(text).toContain(scenario(summary, 'slowSql').requestIds[0])
+    expect(text).toContain('pg_sleep')
+  })
+
+  it('answers the evil regex with 422 after cow interrupts it', () => {
+    expect(scenario(summary, 'evilRegex').statuses).toEqual([422])
+    expect(summary.cow.timeoutsCaught).toBe(1)
+    expect(scenario(summary, 'search').statuses).toEqual([200])
+  })
+
+  it('logs SQL at the database carrying the request id of the request that sent it', () => {
+    const log = readFileSync(summary.sql.path ?? '', 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { sql: string })
+    for (const key of ['article', 'slowSql']) {
+      const requestId = scenario(summary, key).requestIds[0]
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/)
+      const statement = log.find((entry) => entry.sql.includes(`request_id='${requestId}'`))
+      expect(statement, `no statement with request_id='${requestId}'`).toBeDefined()
+    }
+    expect(log.some((entry) => entry.sql.includes('pg_sleep') && entry.sql.startsWith('/*request_id='))).toBe(true)
+  })
+
+  it('flushes the app metrics through the StatsD daemon', () => {
+    expect(summary.statsd.mode).toBe('daemon')
+    const flushed = readFileSync(summary.statsd.path, 'utf8')
+    // A metric sent around a flush boundary is split over two flushes: add the lines up.
+    const total = (metric: string) =>
+      flushed
+        .split('\n')
+        .filter((line) => line.startsWith(`${metric} `))
+        .reduce((sum, line) => sum + Number(line.split(' ')[1]), 0)
+    expect(total('stats.timers.demo.http.request.articles_id.GET.2xx.count')).toBe(5)
+    expect(total('stats.timers.demo.http.request.feed.GET.2xx.count')).toBe(20)
+    expect(total('stats.counters.demo.http.response.422.count')).toBe(1)
+    expect(total('stats.timers.demo.sql.select.count')).toBeGreaterThan(0)
+  })
+
+  it('produces a geordi PDF whose text contains the hot function', async () => {
+    const pdf = summary.geordi.pdf
+    expect(pdf).toBeDefined()
+    expect(readFileSync(pdf ?? '').subarray(0, 5).toString()).toBe('%PDF-')
+    const { stdout } = await execFileAsync('pdftotext', [pdf ?? '', '-'])
+    expect(stdout).toContain('rankHeadlines')
+    expect(summary.geordi.cpuprofile).toBeDefined()
+  })
+})
