@@ -19,7 +19,8 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 [ -d /usr/include/node ] && export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 pnpm install --frozen-lockfile --prefer-offline >&2 || pnpm install --prefer-offline >&2
 case "$task" in
-  test)  exec pnpm turbo run build typecheck lint test --concurrency=1 --output-logs=new-only "$@" ;;
+  # --continue: one failing package must not hide the results of the others.
+  test)  exec pnpm turbo run build typecheck lint test --concurrency=1 --continue=dependencies-successful --output-logs=new-only "$@" ;;
   demo)  pnpm turbo run build --filter=@intro/demo... --output-logs=errors-only >&2
          exec node apps/demo/dist/main.js "$@" ;;
   bench) pnpm turbo run build --output-logs=errors-only >&2
