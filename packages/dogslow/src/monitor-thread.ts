@@ -163,7 +163,9 @@ export function monitorThreadMain(data: MonitorData): void {
         line: frame.location.lineNumber + 1,
         column: frame.location.columnNumber + 1,
       }
-      if (data.stackVars && i < data.maxFramesWithLocals) out.locals = await readLocals(session, frame)
+      // Node's own frames hold raw requests (header arrays, URLs): noise at best, secrets at worst.
+      const internal = String(out.url).startsWith('node:') || out.url === ''
+      if (data.stackVars && i < data.maxFramesWithLocals && !internal) out.locals = await readLocals(session, frame)
       captured.push(out)
     }
     const payload = JSON.stringify({ frames: captured, heartbeat })

@@ -31,7 +31,7 @@ interface CdpObjectPreview {
 /** Renders and redacts strings found in locals: credentials in URLs and `Bearer …` values. */
 export function redactString(text: string, isSecret: (name: string) => boolean): string {
   if (/^(bearer|basic|digest|token)\s+\S/i.test(text)) return REDACTED
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return redactUrl(text, isSecret)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^\/[^\s?]*\?/.test(text)) return redactUrl(text, isSecret)
   return text
 }
 
@@ -45,8 +45,12 @@ function primitive(type: string, value: string | undefined, subtype: string | un
 
 function renderPreview(preview: CdpObjectPreview, isSecret: (n: string) => boolean): string {
   const isArray = preview.subtype === 'array' || preview.subtype === 'typedarray'
+  // Raw header lists are flat ([name, value, name, value…]): a secret name hides the next element.
+  let hideNext = false
   const parts = preview.properties.map((p) => {
-    const rendered = isSecret(p.name) ? REDACTED : primitive(p.type, p.value, p.subtype, isSecret)
+    const secret = isArray ? hideNext : isSecret(p.name)
+    hideNext = isArray && p.type === 'string' && isSecret(p.value ?? '')
+    const rendered = secret ? REDACTED : primitive(p.type, p.value, p.subtype, isSecret)
     return isArray ? rendered : `${p.name}: ${rendered}`
   })
   if (preview.entries !== undefined) {
