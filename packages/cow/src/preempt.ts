@@ -79,6 +79,10 @@ function storeError(error: Error | null): void {
 
 function getSession(): inspector.Session | undefined {
   if (sessionState === 'unknown') {
+    if (process.env.INTRO_COW_PREEMPTION === 'vm') {
+      sessionState = 'unavailable'
+      return undefined
+    }
     try {
       session = new inspector.Session()
       session.connect()
