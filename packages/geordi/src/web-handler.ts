@@ -61,6 +61,7 @@ export class GeordiHandler<Req> {
   readonly store: ResultStore
   readonly dispatcher: Dispatcher
   #lastSweep = 0
+  readonly #timers = new Set<NodeJS.Timeout>()
 
   constructor(options: ResolvedGeordiOptions<Req>) {
     this.options = options
@@ -177,10 +178,25 @@ export class GeordiHandler<Req> {
       res.setHeader('X-Geordi-Job', id)
       return send(res, 503, 'text/html; charset=utf-8', messagePage('Profiling unavailable', code, message, nonce))
     }
+    this.#expireIfNotTaken(id)
     const location = geordiUrl(strippedUrl, id)
     res.setHeader('Location', location)
     res.setHeader('X-Geordi-Job', id)
     send(res, 303, 'text/html; charset=utf-8', `<!doctype html><a href="${location.replace(/"/g, '%22')}">Profiling…</a>`)
+  }
+
+  // The job holds the admin's credentials: if no worker takes it, remove it at queueTimeoutMs
+  // even when nobody is watching its page any more.
+  #expireIfNotTaken(id: string): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer)
+      this.store
+        .read(id)
+        .then((status) => (status?.state === 'queued' ? watchJob(status, this.dispatcher, this.store) : undefined))
+        .catch((error: unknown) => reportDiagnostic({ level: 'warn', scope: 'geordi.queue', message: 'expiring an untaken job failed', error }))
+    }, this.options.queueTimeoutMs + 250)
+    timer.unref()
+    this.#timers.add(timer)
   }
 
   #maybeSweep(): void {
@@ -191,6 +207,8 @@ export class GeordiHandler<Req> {
   }
 
   close(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.clear()
     return this.dispatcher.close()
   }
 }

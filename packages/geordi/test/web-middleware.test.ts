@@ -89,7 +89,7 @@ describe('geordi.fastify()', () => {
     const geordi = createGeordi<{ headers: IncomingMessage['headers'] }>({ authorize: (request) => request.headers.cookie === ADMIN.cookie, outDir, env: {} })
     const app = Fastify()
     await app.register(geordi.fastify())
-    app.get('/work', async () => ({ result: crunchNumbersForGeordi(50) }))
+    app.get('/work', async () => ({ result: crunchNumbersForGeordi(250) }))
     app.get('/boom', async () => {
       throw new Error('fastify route failure')
     })
@@ -123,7 +123,7 @@ describe('geordi.wrap()', () => {
       createServer(
         geordi.wrap((req, res) => {
           if (req.url?.startsWith('/boom')) throw new Error('listener failure')
-          res.end(`ok ${crunchNumbersForGeordi(20)}`)
+          res.end(`ok ${crunchNumbersForGeordi(100)}`)
         }),
       ),
     )
