@@ -189,8 +189,8 @@ class Watchdog implements Dogslow {
     return koaMiddleware(this.#adapterOptions) as unknown as ReturnType<Dogslow['koa']>
   }
 
-  wrap<H extends (...args: never[]) => unknown>(handler: H): H {
-    return wrapHandler(handler as unknown as RequestListener<typeof IncomingMessage, typeof ServerResponse>, this.#adapterOptions) as unknown as H
+  wrap(handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void {
+    return wrapHandler(handler as RequestListener, this.#adapterOptions)
   }
 
   instrument<S>(server: S): S {

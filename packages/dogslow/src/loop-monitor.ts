@@ -96,7 +96,6 @@ export class LoopMonitor {
       stdout: false,
       stderr: false,
     })
-    this.#worker.unref()
     this.#worker.on('message', (message: MonitorMessage) => callbacks.onMessage(message))
     this.#worker.on('error', (error) => {
       reportDiagnostic({
@@ -106,6 +105,9 @@ export class LoopMonitor {
         error: new DogslowError('dogslow watchdog thread failed', { code: DogslowErrorCode.monitorFailed, cause: error }),
       })
     })
+    // After the listeners: adding a 'message' listener refs the worker's port again, and a
+    // ref'd watchdog would keep the app alive at exit.
+    this.#worker.unref()
   }
 
   #beat(): void {

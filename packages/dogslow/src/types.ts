@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
 /** Log levels accepted by `logLevel` / `DOGSLOW_LOG_LEVEL` (`warning` and `critical` are accepted as aliases). */
 export type DogslowLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 
@@ -286,7 +288,7 @@ export interface Dogslow {
   /** Koa middleware; use it first. */
   koa(): (ctx: unknown, next: () => Promise<unknown>) => Promise<void>
   /** Wraps a `node:http` request listener. */
-  wrap<H extends (...args: never[]) => unknown>(handler: H): H
+  wrap(handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void
   /** Instruments an existing `node:http` server (after its listeners were added). */
   instrument<S>(server: S): S
   /** Writes one report of every request in flight right now and returns it. */

@@ -43,7 +43,7 @@ describe('createDogslow (what a waiting request waits on)', () => {
     expect(text).toContain('Route:      /orders/:id')
     expect(text).toContain('[sql] SELECT pg_sleep(1.2), $1::text AS id')
     expect(text).toMatch(/at .*operations\.test\.ts:\d+:\d+/)
-    expect((await (await response).json()).id).toBe('42')
+    expect(((await (await response).json()) as { id: string }).id).toBe('42')
   })
 
   it('shows the URL of a slow outbound HTTP call and the line that issued it', async () => {

@@ -72,11 +72,15 @@ describe('createDogslow sinks', () => {
     const published: unknown[] = []
     const onPublish = (message: unknown) => published.push(message)
     diagnosticsChannel.subscribe(REPORT_CHANNEL, onPublish)
-    defer(() => diagnosticsChannel.unsubscribe(REPORT_CHANNEL, onPublish))
+    defer(() => {
+      diagnosticsChannel.unsubscribe(REPORT_CHANNEL, onPublish)
+    })
     const completions: DogslowCompletion[] = []
     const onComplete = (message: unknown) => completions.push(message as DogslowCompletion)
     diagnosticsChannel.subscribe(COMPLETE_CHANNEL, onComplete)
-    defer(() => diagnosticsChannel.unsubscribe(COMPLETE_CHANNEL, onComplete))
+    defer(() => {
+      diagnosticsChannel.unsubscribe(COMPLETE_CHANNEL, onComplete)
+    })
     const callbacks: DogslowReport[] = []
     const dog = watchdog({ timerMs: 200, logToFile: false, logger: pino(stream), logLevel: 'error', onReport: (r) => callbacks.push(r) })
     const url = await listen(dog.wrap(slowHandler(500)))
@@ -84,7 +88,7 @@ describe('createDogslow sinks', () => {
     await until(() => completions.length === 1)
     expect(lines[0]?.level).toBe(50)
     expect(String(lines[0]?.msg)).toContain('Undead request intercepted at:')
-    expect((lines[0]?.dogslow as DogslowReport).request.url).toMatch(/\/logged$/)
+    expect((lines[0]?.dogslow as DogslowReport | undefined)?.request.url).toMatch(/\/logged$/)
     expect(published).toHaveLength(1)
     expect(callbacks[0]?.type).toBe('dogslow.report')
     expect(JSON.parse(JSON.stringify(callbacks[0])).loop.state).toBe('responsive')
@@ -112,7 +116,7 @@ describe('createDogslow sinks', () => {
     const fileErrors = events.filter((e) => e.scope === 'dogslow.sink.file')
     expect(fileErrors).toHaveLength(1)
     expect(fileErrors[0]?.error).toBeInstanceOf(DogslowError)
-    expect((fileErrors[0]?.error as DogslowError).code).toBe('ERR_INTRO_DOGSLOW_SINK')
+    expect((fileErrors[0]?.error as DogslowError | undefined)?.code).toBe('ERR_INTRO_DOGSLOW_SINK')
   })
 
   it('a throwing callback or logger changes neither the response nor the other sinks', async () => {

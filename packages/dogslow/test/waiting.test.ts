@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowReport } from '../src/index.js'
-import { cleanup, defer, listen, reportFiles, sleep, tempDir, until, waitForReports } from './helpers.js'
+import { cleanup, defer, listen, reportFiles, sleep, tempDir, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
