@@ -29,18 +29,23 @@ export interface PgliteReadyMessage {
   port: number
 }
 
-async function main(): Promise<void> {
-  const sqlLogPath = process.env.DEMO_SQL_LOG
-  const db = await PGlite.create()
+/** Appends each statement to `path` before PGlite runs it (a `log_statement = 'all'` of our own). */
+function logStatements(db: PGlite, path: string): void {
   const execute = db.execProtocolRawStream.bind(db)
   db.execProtocolRawStream = (message, options) => {
     const sql = sqlOfMessage(message)
-    if (sql !== undefined && sqlLogPath !== undefined) {
+    if (sql !== undefined) {
       const entry: SqlLogEntry = { time: new Date().toISOString(), protocol: message[0] === 0x51 ? 'simple' : 'extended', sql }
-      appendFileSync(sqlLogPath, `${JSON.stringify(entry)}\n`)
+      appendFileSync(path, `${JSON.stringify(entry)}\n`)
     }
     return execute(message, options)
   }
+}
+
+async function main(): Promise<void> {
+  const sqlLogPath = process.env.DEMO_SQL_LOG
+  const db = await PGlite.create()
+  if (sqlLogPath !== undefined) logStatements(db, sqlLogPath)
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 })
   await server.start()
   const [host = '127.0.0.1', port = '0'] = server.getServerConn().split(':')

@@ -19,6 +19,11 @@ export interface DatabaseOptions {
   dir: string
   /** A real PostgreSQL to use instead of the embedded one. */
   externalUrl?: string
+  /**
+   * Log every statement the embedded server receives to `<dir>/sql.log`.
+   * @defaultValue true
+   */
+  logStatements?: boolean
 }
 
 const serverModule = fileURLToPath(new URL('./pglite-server.js', import.meta.url))
@@ -32,12 +37,12 @@ export async function startDatabase(options: DatabaseOptions): Promise<Database>
   if (options.externalUrl !== undefined && options.externalUrl !== '') {
     return { url: options.externalUrl, kind: 'external', sqlLogPath: undefined, stop: async () => {} }
   }
-  const sqlLogPath = `${options.dir}/sql.log`
-  writeFileSync(sqlLogPath, '')
+  const sqlLogPath = options.logStatements === false ? undefined : `${options.dir}/sql.log`
+  if (sqlLogPath !== undefined) writeFileSync(sqlLogPath, '')
   const child = await forkUntilReady({
     what: 'embedded PostgreSQL (PGlite)',
     modulePath: serverModule,
-    env: { DEMO_SQL_LOG: sqlLogPath },
+    env: sqlLogPath === undefined ? {} : { DEMO_SQL_LOG: sqlLogPath },
     logPath: `${options.dir}/pglite.log`,
     timeoutMs: 60_000,
     isReady,
