@@ -36,8 +36,7 @@ export class RequestContext {
   readonly args: readonly string[] | undefined
   /** Free-form tags, set by the app. */
   readonly tags: Record<string, string>
-  /** In-flight operations of this request (SQL, HTTP, …), oldest first. */
-  readonly operations: Set<Operation> = new Set()
+  #operations: Set<Operation> | undefined
   /** Thread that serves the request. */
   readonly threadId: number = threadId
   #route: string | undefined
@@ -53,6 +52,14 @@ export class RequestContext {
     this.name = init.name
     this.args = init.args
     this.tags = { ...init.tags }
+  }
+
+  /** In-flight operations of this request (SQL, HTTP, …), oldest first. */
+  get operations(): Set<Operation> {
+    // Created on first use: most requests start no tracked operation, and the hot path is
+    // allocation-bound.
+    if (this.#operations === undefined) this.#operations = new Set()
+    return this.#operations
   }
 
   /** Route template (`/users/:id`) once the framework has matched one; `undefined` before. */

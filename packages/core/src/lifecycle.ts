@@ -19,7 +19,8 @@ const REQUEST_STATE = Symbol.for(`intro.core.request.v${STATE_VERSION}`)
 /** Per-request bookkeeping, shared by every adapter that sees the same request. */
 export interface RequestState {
   readonly context: RequestContext
-  readonly hooks: LifecycleHooks[]
+  /** Hooks of the adapters that saw this request (replaced, never mutated: it may be shared). */
+  hooks: readonly LifecycleHooks[]
   settled: boolean
 }
 
@@ -74,26 +75,56 @@ function fullUrl(req: IncomingMessage): string {
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean
 
+/** What an instrumented `req`/`res` carries, so shared functions need no per-request closure. */
+interface Tagged {
+  [REQUEST_STATE]?: RequestState
+  [ORIGINAL_EMIT]?: Emit
+}
+
+const ORIGINAL_EMIT = Symbol('intro.core.emit')
+
 /**
- * Makes every listener of `emitter` run inside `context`. The request and response objects are
- * created by the HTTP parser outside any request context, and their events ('data' and 'end'
- * of a body that arrives in a later packet, 'finish', 'close') are emitted from socket
- * callbacks: without this, `req.on('end', …)` in a plain `node:http` handler would see no
- * context. One own `emit` per request; the prototype is left alone.
+ * Installed as the own `emit` of each request's `req` and `res`: every listener runs inside the
+ * request's context. Both objects are created by the HTTP parser outside any request context,
+ * and their events ('data' and 'end' of a body that arrives in a later packet, 'finish',
+ * 'close') are emitted from socket callbacks: without this, `req.on('end', …)` in a plain
+ * `node:http` handler would see no context. One shared function (no closure per request, the
+ * hot path is allocation-bound); the prototype is left alone.
  */
-function emitInContext(emitter: IncomingMessage | ServerResponse, context: RequestContext): void {
-  const emit = emitter.emit as Emit
+function emitInRequestContext(this: Tagged, _event: string | symbol): boolean {
+  const emit = this[ORIGINAL_EMIT] as Emit
+  const context = this[REQUEST_STATE]?.context
   const storage = coreState.storage
-  const bound: Emit = function (this: unknown, event, ...args) {
-    if (storage.getStore() === context) return emit.call(this, event, ...args)
-    return storage.run(context, () => emit.call(this, event, ...args))
-  }
-  ;(emitter as { emit: Emit }).emit = bound
+  // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
+  if (context === undefined || storage.getStore() === context) return Reflect.apply(emit, this, arguments)
+  // biome-ignore lint/complexity/noArguments: as above
+  return storage.run(context, Reflect.apply, emit, this, arguments) as boolean
+}
+
+function emitInContext(emitter: IncomingMessage | ServerResponse, state: RequestState): void {
+  const tagged = emitter as unknown as Tagged & { emit: Emit }
+  tagged[REQUEST_STATE] = state
+  tagged[ORIGINAL_EMIT] = tagged.emit
+  tagged.emit = emitInRequestContext as Emit
 }
 
 function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): void {
   for (const hooks of coreState.lifecycleHooks) safeExecute('core.lifecycle.hook', () => call(hooks))
   for (const hooks of state.hooks) safeExecute('core.lifecycle.hook', () => call(hooks))
+}
+
+function hasHooks(state: RequestState): boolean {
+  return state.hooks.length > 0 || coreState.lifecycleHooks.size > 0
+}
+
+/**
+ * The response's 'close' listener. ServerResponse emits 'close' once per response — a tick
+ * after 'finish' when it completed, or when the connection went away first — so one listener
+ * tells finish from abort by `writableFinished`.
+ */
+function onResponseClose(this: ServerResponse & Tagged): void {
+  const state = this[REQUEST_STATE]
+  if (state !== undefined) settle(state, this, this.writableFinished)
 }
 
 function settle(state: RequestState, res: ServerResponse, finished: boolean): void {
@@ -103,15 +134,21 @@ function settle(state: RequestState, res: ServerResponse, finished: boolean): vo
   coreState.inFlight.delete(context)
   const durationMs = performance.now() - context.startHr
   if (finished) {
-    const info = { statusCode: res.statusCode, durationMs }
-    callHooks(state, (hooks) => hooks.onFinish?.(context, info))
-    if (finishChannel.hasSubscribers) finishChannel.publish({ context, ...info })
+    if (hasHooks(state)) {
+      const info = { statusCode: res.statusCode, durationMs }
+      callHooks(state, (hooks) => hooks.onFinish?.(context, info))
+    }
+    if (finishChannel.hasSubscribers) finishChannel.publish({ context, statusCode: res.statusCode, durationMs })
   } else {
-    const info = { durationMs }
-    callHooks(state, (hooks) => hooks.onAbort?.(context, info))
-    if (abortChannel.hasSubscribers) abortChannel.publish({ context, ...info })
+    if (hasHooks(state)) {
+      const info = { durationMs }
+      callHooks(state, (hooks) => hooks.onAbort?.(context, info))
+    }
+    if (abortChannel.hasSubscribers) abortChannel.publish({ context, durationMs })
   }
 }
+
+const NO_HOOKS: readonly LifecycleHooks[] = Object.freeze([])
 
 /**
  * Starts (or joins) the lifecycle of one request: the first adapter to see a request creates
@@ -131,7 +168,7 @@ export function beginRequest(
     if (resolveRoute !== undefined) existing.context.setRouteResolver(resolveRoute)
     const { hooks } = options
     if (hooks !== undefined && !existing.hooks.includes(hooks)) {
-      existing.hooks.push(hooks)
+      existing.hooks = [...existing.hooks, hooks]
       safeExecute('core.lifecycle.hook', () => hooks.onStart?.(existing.context))
     }
     return existing
@@ -144,15 +181,13 @@ export function beginRequest(
   })
   // Before the start hooks run: Fastify has matched the route by then, and onStart may read it.
   if (resolveRoute !== undefined) context.setRouteResolver(resolveRoute)
-  const state: RequestState = { context, hooks: options.hooks === undefined ? [] : [options.hooks], settled: false }
-  tagged[REQUEST_STATE] = state
+  const state: RequestState = { context, hooks: options.hooks === undefined ? NO_HOOKS : [options.hooks], settled: false }
   coreState.inFlight.add(context)
-  emitInContext(req, context)
-  emitInContext(res, context)
+  emitInContext(req, state)
+  emitInContext(res, state)
   if (options.responseHeader !== false && !res.headersSent) res.setHeader(options.responseHeader, context.id)
-  res.once('finish', () => settle(state, res, true))
-  res.once('close', () => settle(state, res, res.writableFinished))
-  callHooks(state, (hooks) => hooks.onStart?.(context))
+  res.on('close', onResponseClose)
+  if (hasHooks(state)) callHooks(state, (hooks) => hooks.onStart?.(context))
   if (startChannel.hasSubscribers) startChannel.publish({ context })
   return state
 }
