@@ -44,3 +44,38 @@ export async function startCpuProfile(samplingIntervalUs: number): Promise<Runni
     },
   }
 }
+
+/** The monotonic clock V8 stamps profile samples with (µs; the same clock as `process.hrtime`). */
+export function profileClockUs(): number {
+  return Number(process.hrtime.bigint() / 1000n)
+}
+
+/**
+ * Drops the samples taken before `fromUs`: those of `Profiler.start` itself (V8 logs every
+ * existing function when profiling starts, ~10 ms that would otherwise show up in the report
+ * as a call tree of the profiler). Hit counts follow the kept samples.
+ */
+export function trimProfileStart(profile: CpuProfile, fromUs: number): CpuProfile {
+  const { samples, timeDeltas } = profile
+  if (samples === undefined || timeDeltas === undefined || fromUs <= profile.startTime) return profile
+  let time = profile.startTime
+  const stamps = timeDeltas.map((delta) => {
+    time += delta
+    return time
+  })
+  let first = 0
+  while (first < stamps.length && stamps[first]! < fromUs) first++
+  if (first === 0) return profile
+  const keptDeltas = timeDeltas.slice(first)
+  if (keptDeltas.length > 0) keptDeltas[0] = stamps[first]! - fromUs
+  const keptSamples = samples.slice(first)
+  const hits = new Map<number, number>()
+  for (const id of keptSamples) hits.set(id, (hits.get(id) ?? 0) + 1)
+  const nodes = profile.nodes.map((node) => {
+    const hitCount = hits.get(node.id) ?? 0
+    if (hitCount === node.hitCount) return node
+    const { positionTicks: _dropped, ...rest } = node
+    return { ...rest, hitCount }
+  })
+  return { ...profile, nodes, startTime: fromUs, samples: keptSamples, timeDeltas: keptDeltas }
+}

@@ -1,7 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { redactHeaders, redactUrl, reportDiagnostic } from '@intro/core'
 import { fullUrl, headersObject } from './capture-request.js'
-import { startCpuProfile } from './cpu-profiler.js'
+import { profileClockUs, startCpuProfile, trimProfileStart } from './cpu-profiler.js'
 import { GeordiError, GeordiErrorCodes, describeFailure } from './errors.js'
 import type { GeordiJobData } from './job-data.js'
 import { renderProfileReport } from './render/index.js'
@@ -44,6 +44,7 @@ function summarize(rows: readonly FunctionSummary[]): JobStatus['topSelf'] {
 
 async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
   const profiler = await startCpuProfile(data.samplingIntervalUs)
+  const fromUs = profileClockUs()
   const cpuBefore = process.cpuUsage()
   const startedHr = performance.now()
   let response: ReplayResponse
@@ -55,7 +56,7 @@ async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
   }
   const wallMs = performance.now() - startedHr
   const cpu = process.cpuUsage(cpuBefore)
-  const profile: CpuProfile = await profiler.stop()
+  const profile: CpuProfile = trimProfileStart(await profiler.stop(), fromUs)
   return { response, profile, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
