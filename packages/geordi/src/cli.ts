@@ -38,21 +38,17 @@ function parseMaxNodes(value: string | undefined): number | undefined {
   return number
 }
 
+const cliOptions = {
+  out: { type: 'string', short: 'o' },
+  'max-nodes': { type: 'string' },
+  title: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 function parseCli(argv: string[]): CliOptions | 'help' {
-  let parsed: ReturnType<typeof parse>
-  const parse = () =>
-    parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string', short: 'o' },
-        'max-nodes': { type: 'string' },
-        title: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof cliOptions }>>
   try {
-    parsed = parse()
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: cliOptions })
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error))
   }

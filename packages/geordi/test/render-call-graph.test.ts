@@ -119,6 +119,15 @@ describe('buildCallGraph', () => {
     expect(top.edges).toEqual([])
   })
 
+  it('keeps a pass-through caller before its callee when their totals tie', () => {
+    const profile = handMadeProfile()
+    profile.samples = [4, 4, 6]
+    profile.timeDeltas = [1000, 1000, 1000]
+    profile.endTime = 4000
+    const graph = buildCallGraph(profile, { maxNodes: 1 })
+    expect(graph.nodes.map((fn) => fn.functionName)).toEqual(['main'])
+  })
+
   it('spreads the duration over hit counts when the profile has no samples', () => {
     const { samples: _samples, timeDeltas: _deltas, ...rest } = handMadeProfile()
     const nodes = rest.nodes.map((node) => ({ ...node, hitCount: node.id === 4 ? 3 : node.id === 2 ? 1 : 0 }))

@@ -182,7 +182,9 @@ function addEdge(edges: Map<string, CallGraphEdge>, table: FunctionTable, caller
   edges.set(key, edge)
 }
 
-const byTotal = (a: CallGraphNode, b: CallGraphNode) => b.totalMs - a.totalMs || b.selfMs - a.selfMs
+// On equal totals the caller that only passes time through (self 0) goes first, so cutting
+// the list at maxNodes never keeps a callee while dropping the caller it hangs from.
+const byTotal = (a: CallGraphNode, b: CallGraphNode) => b.totalMs - a.totalMs || a.selfMs - b.selfMs
 
 function computeTotals(profile: CpuProfile, options: Required<CallGraphOptions>): Totals & { times: ReturnType<typeof sampleTimes> } {
   const entries = flattenTree(profile)

@@ -64,7 +64,7 @@ export function callGraphToDot(graph: CallGraph, options: DotOptions = {}): stri
     throw new RangeError(`Expected \`rankdir\` to be 'TB' or 'LR', got \`${String(rankdir)}\``)
   }
   const extent = (id: string) => estimateExtent(labels.get(id) ?? [], fontSize, rankdir)
-  const lengths = rankLengths(graph, extent, maxRankExtent[rankdir])
+  const ranks = rankLengths(graph, extent, maxRankExtent[rankdir])
   const lines = [
     'digraph callgraph {',
     `  graph [rankdir=${rankdir}, ranksep=0.3, nodesep=0.15, fontname="Helvetica", fontsize=16, labelloc=t, pad=0.2, outputorder=edgesfirst];`,
@@ -81,7 +81,7 @@ export function callGraphToDot(graph: CallGraph, options: DotOptions = {}): stri
   }
   for (const edge of graph.edges) {
     const color = heatColor(edge.fraction)
-    const length = lengths.get(`${edge.from}->${edge.to}`)
+    const length = ranks.minlen.get(`${edge.from}->${edge.to}`)
     const attributes = [
       `label=${quote(`  ${formatPercent(edge.fraction)}`)}`,
       `color="${color}"`,
@@ -92,6 +92,7 @@ export function callGraphToDot(graph: CallGraph, options: DotOptions = {}): stri
     ]
     lines.push(`  ${edge.from} -> ${edge.to} [${attributes.join(', ')}];`)
   }
+  for (const anchor of ranks.anchors) lines.push(`  ${anchor.from} -> ${anchor.to} [style=invis, weight=0];`)
   lines.push('}')
   return `${lines.join('\n')}\n`
 }

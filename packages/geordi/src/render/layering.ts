@@ -8,15 +8,12 @@ import type { CallGraph } from './types.js'
  * graph hottest-first in topological order, put each function on the first rank below all
  * its callers that still has room (`maxRankWidth`), and hand dot the result as `minlen` on
  * each call. dot still does the ordering and drawing; calls that close a recursion cycle
- * keep `minlen` 1.
- *
- * Returns the `minlen` for each edge key `from->to` that needs more than 1.
+ * keep `minlen` 1. Functions nobody calls (event-loop entry points: timers, module
+ * loading, promise jobs) have no call to carry a `minlen`, so each one moved below rank 0
+ * hangs from an invisible edge to a function on the rank above (as `unflatten -c` chains
+ * disconnected nodes).
  */
-export function rankLengths(
-  graph: CallGraph,
-  widthOf: (id: string) => number,
-  maxRankWidth: number,
-): Map<string, number> {
+export function rankLengths(graph: CallGraph, widthOf: (id: string) => number, maxRankWidth: number): RankConstraints {
   const order = new Map(graph.nodes.map((node, index) => [node.id, index]))
   const outgoing = new Map<string, string[]>()
   for (const edge of graph.edges) {
@@ -31,15 +28,34 @@ export function rankLengths(
     }
   }
   const rank = assignRanks(graph, outgoing, incoming, back, widthOf, maxRankWidth)
-  const lengths = new Map<string, number>()
+  const minlen = new Map<string, number>()
   for (const [from, targets] of outgoing) {
     for (const to of targets) {
       const key = `${from}->${to}`
       const length = (rank.get(to) ?? 0) - (rank.get(from) ?? 0)
-      if (!back.has(key) && length > 1) lengths.set(key, length)
+      if (!back.has(key) && length > 1) minlen.set(key, length)
     }
   }
-  return lengths
+  const firstOnRank = new Map<number, string>()
+  for (const node of graph.nodes) {
+    const level = rank.get(node.id) ?? 0
+    if (!firstOnRank.has(level)) firstOnRank.set(level, node.id)
+  }
+  const anchors: { from: string; to: string }[] = []
+  for (const node of graph.nodes) {
+    const level = rank.get(node.id) ?? 0
+    const above = firstOnRank.get(level - 1)
+    if (level > 0 && !incoming.has(node.id) && above !== undefined) anchors.push({ from: above, to: node.id })
+  }
+  return { minlen, anchors }
+}
+
+/** What {@link rankLengths} asks of dot. */
+export interface RankConstraints {
+  /** `minlen` for each call `from->to` that must span more than one rank. */
+  minlen: Map<string, number>
+  /** Invisible edges holding uncalled functions on the rank chosen for them. */
+  anchors: { from: string; to: string }[]
 }
 
 function assignRanks(
