@@ -16,9 +16,7 @@ import { Progress } from './driver/progress.js'
 import type { DemoSummary } from './driver/summary.js'
 import { type OutputDirs, displayPath, prepareOutputDirs } from './output-dir.js'
 import { SCENARIOS } from './scenarios.js'
-import { type Stack, startStack } from './stack.js'
-
-const STACK_STEPS = 3
+import { type Stack, stackSteps, startStack } from './stack.js'
 
 async function serve(dirs: OutputDirs, port: number): Promise<void> {
   const stack = await startStack({ dirs, port, onStep: (label) => process.stderr.write(`› ${label}…\n`) })
@@ -81,7 +79,7 @@ function summarize(dirs: OutputDirs, stack: Stack, results: ScenarioResult[], du
 
 async function drive(dirs: OutputDirs, json: boolean): Promise<boolean> {
   const started = performance.now()
-  const progress = new Progress(STACK_STEPS + SCENARIOS.length + 1)
+  const progress = new Progress(stackSteps() + SCENARIOS.length + 1)
   const stack = await startStack({ dirs, port: 0, onStep: (label) => progress.step(label) })
   let summary: DemoSummary
   try {

@@ -23,7 +23,16 @@ export interface Instrumentation {
 /** pino's mixin from @intro/stats: every log line written inside a request carries its id. */
 export const logMixin = pinoMixin()
 
-export function startInstrumentation(config: AppConfig): Instrumentation {
+export interface InstrumentationOptions {
+  /**
+   * Install geordi's `?__geordi__` middleware (not in the geordi worker, which replays requests
+   * that no longer carry the parameter).
+   * @defaultValue true
+   */
+  geordi?: boolean
+}
+
+export function startInstrumentation(config: AppConfig, options: InstrumentationOptions = {}): Instrumentation {
   // SQL comments with the request id, and every query registered as an in-flight operation.
   const unpatchPg = instrumentPg(pg)
   const stats = createStats({
@@ -42,7 +51,7 @@ export function startInstrumentation(config: AppConfig): Instrumentation {
   })
   // ?__geordi__ for the demo admin: inline profiling in this process, or BullMQ with REDIS_URL
   // (then run apps/geordi-worker against the same output folder).
-  const geordi = createGeordi({
+  const geordi = options.geordi === false ? undefined : createGeordi({
     authorize: (req) => isDemoAdmin(req),
     redisUrl: config.redisUrl,
     outDir: config.geordiDir,
@@ -52,14 +61,14 @@ export function startInstrumentation(config: AppConfig): Instrumentation {
     installBefore(app) {
       app.use(expressMiddleware())
       app.use(dogslow.express())
-      app.use(geordi.express())
+      if (geordi !== undefined) app.use(geordi.express())
     },
     installAfter(app) {
       // Admins get the technical error page (stack, locals, request); everyone else the app's own.
-      app.use(geordi.expressErrorHandler())
+      if (geordi !== undefined) app.use(geordi.expressErrorHandler())
     },
     async close() {
-      await geordi.close()
+      await geordi?.close()
       await dogslow.close()
       await stats.close()
       unpatchPg()

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { runWithContext } from '@intro/core'
+import type { Express } from 'express'
 import pg from 'pg'
 import pino from 'pino'
 import { ArticleStore } from './articles.js'
@@ -7,6 +8,13 @@ import type { AppConfig } from './config.js'
 import { createApp } from './create-app.js'
 import { type Instrumentation, logMixin } from './instrumentation.js'
 import { seedNews } from './news-data.js'
+
+/** The Express app with its database pool and logger, not yet listening. */
+export interface BuiltApp {
+  readonly app: Express
+  /** Closes the instrumentation and the pool, and flushes the log. */
+  close(): Promise<void>
+}
 
 export interface RunningApp {
   readonly port: number
@@ -21,26 +29,16 @@ export const noInstrumentation: Instrumentation = {
   async close() {},
 }
 
-/** Seeds the database when empty, then serves the news feed on 127.0.0.1. */
-export async function startApp(config: AppConfig, instrumentation: Instrumentation): Promise<RunningApp> {
+/** Seeds the database when empty and builds the news-feed app. */
+export async function buildApp(config: AppConfig, instrumentation: Instrumentation): Promise<BuiltApp> {
   const destination = pino.destination({ dest: config.logPath, sync: false, mkdir: true })
   const logger = pino({ mixin: logMixin }, destination)
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 })
   // A job context, so the seed's SQL carries `job='seed-news'` in its comment.
   await runWithContext({ name: 'seed-news' }, () => seedNews(pool))
-  const app = createApp(new ArticleStore(pool), config, instrumentation, logger)
-  const server = app.listen(config.port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve)
-    server.once('error', reject)
-  })
-  const { port } = server.address() as AddressInfo
-  logger.info({ port }, 'listening')
   return {
-    port,
+    app: createApp(new ArticleStore(pool), config, instrumentation, logger),
     async close() {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
       await instrumentation.close()
       await pool.end()
       try {
@@ -48,6 +46,25 @@ export async function startApp(config: AppConfig, instrumentation: Instrumentati
       } catch {
         // Nothing was written yet (the file is still opening): nothing to flush.
       }
+    },
+  }
+}
+
+/** Builds the app and serves it on 127.0.0.1. */
+export async function startApp(config: AppConfig, instrumentation: Instrumentation): Promise<RunningApp> {
+  const built = await buildApp(config, instrumentation)
+  const server = built.app.listen(config.port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    port,
+    async close() {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await built.close()
     },
   }
 }

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path'
 import type { SqlLogEntry } from '../database/pglite-server.js'
 import type { OutputDirs } from '../output-dir.js'
-import type { Stack } from '../stack.js'
+import { type Stack, usesQueue } from '../stack.js'
 import type { ScenarioResult } from './drive.js'
 import { listFiles, readJsonLines, readText } from './files.js'
 import type {
@@ -143,6 +143,7 @@ export function collectGeordi(dirs: OutputDirs, results: readonly ScenarioResult
   const find = (ext: string) => files.find((f) => f.endsWith(ext))
   const svg = find('.svg')
   return {
+    mode: usesQueue() ? 'queue' : 'inline',
     dir: dirs.geordi,
     jobId,
     downloadedPdfBytes: scenario?.geordi?.pdfBytes ?? 0,

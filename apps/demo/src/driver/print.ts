@@ -68,7 +68,7 @@ export function formatSummary(s: DemoSummary): string {
   out.push('')
   const { geordi } = s
   out.push(
-    section('geordi — profile of /trending-lite', [
+    section(`geordi — profile of /trending-lite (${geordi.mode === 'queue' ? 'on a BullMQ worker' : 'inline, in the web process'})`, [
       geordi.pdf
         ? `  PDF call graph: ${displayPath(geordi.pdf)} (${Math.round(geordi.downloadedPdfBytes / 1024)} KiB, served to the admin at ?__geordi__=${geordi.jobId}.pdf)`
         : `  no PDF${geordi.detail ? `: ${geordi.detail}` : ''}`,

@@ -75,6 +75,8 @@ export interface SqlSummary {
 }
 
 export interface GeordiSummary {
+  /** `inline` (profiled in the web process) or `queue` (BullMQ worker, with REDIS_URL). */
+  mode: 'inline' | 'queue'
   dir: string
   /** The profiling job's id, from the `X-Geordi-Job` header. */
   jobId?: string
