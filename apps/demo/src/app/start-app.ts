@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { runWithContext } from '@intro/core'
+import { onDiagnostic, runWithContext } from '@intro/core'
 import type { Express } from 'express'
 import pg from 'pg'
 import pino from 'pino'
@@ -33,6 +33,11 @@ export const noInstrumentation: Instrumentation = {
 export async function buildApp(config: AppConfig, instrumentation: Instrumentation): Promise<BuiltApp> {
   const destination = pino.destination({ dest: config.logPath, sync: false, mkdir: true })
   const logger = pino({ mixin: logMixin }, destination)
+  // intro never throws into the app: its own failures (a sink that cannot write, a hook that
+  // throws) arrive here, and belong in the app's log.
+  const stopDiagnostics = onDiagnostic((event) => {
+    logger[event.level]({ scope: event.scope, err: event.error }, `intro: ${event.message}`)
+  })
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 })
   // A job context, so the seed's SQL carries `job='seed-news'` in its comment.
   await runWithContext({ name: 'seed-news' }, () => seedNews(pool))
@@ -40,6 +45,7 @@ export async function buildApp(config: AppConfig, instrumentation: Instrumentati
     app: createApp(new ArticleStore(pool), config, instrumentation, logger),
     async close() {
       await instrumentation.close()
+      stopDiagnostics()
       await pool.end()
       try {
         destination.flushSync()
