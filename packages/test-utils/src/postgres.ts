@@ -80,8 +80,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
         logPath: server.logPath,
         readLog: () => readFileSync(server.logPath, 'utf8'),
-        // SIGINT is PostgreSQL's fast shutdown: open sessions are rolled back, no checkpoint wait.
-        stop: () => server.stop('SIGINT', 10_000),
+        // Smart shutdown (SIGTERM) first: a client that has just called end() still has its
+        // session open for a moment, and fast shutdown (SIGINT) would send it a FATAL 57P01
+        // that pg emits as an unhandled 'error'. Clients still connected after 2 s get the
+        // immediate shutdown (SIGQUIT), whose goodbye pg only reports as a notice.
+        stop: () => server.stop({ signal: 'SIGTERM', graceMs: 2000 }, { signal: 'SIGQUIT', graceMs: 5000 }),
       }
     },
   })

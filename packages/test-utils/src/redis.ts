@@ -36,7 +36,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
         port,
         url: `redis://127.0.0.1:${port}`,
         logPath: server.logPath,
-        stop: () => server.stop('SIGTERM', 5000),
+        stop: () => server.stop({ signal: 'SIGTERM', graceMs: 5000 }),
       }
     },
   })

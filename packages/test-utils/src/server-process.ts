@@ -11,8 +11,16 @@ export interface ServerProcess {
   exitReason(): string | undefined
   /** The last lines of the log, for error messages. */
   logTail(lines?: number): string
-  /** Sends `signal`, then SIGKILL after `graceMs`; resolves once the process is gone. */
-  stop(signal: NodeJS.Signals, graceMs: number): Promise<void>
+  /**
+   * Sends each signal in turn, moving to the next after its `graceMs`, and SIGKILL
+   * after the last; resolves once the process is gone. Later calls share the first.
+   */
+  stop(...steps: StopStep[]): Promise<void>
+}
+
+export interface StopStep {
+  signal: NodeJS.Signals
+  graceMs: number
 }
 
 export interface StartProcessOptions {
@@ -77,14 +85,25 @@ export function startProcess(options: StartProcessOptions): ServerProcess {
         return ''
       }
     },
-    stop(signal, graceMs) {
+    stop(...steps) {
       stopping ??= (async () => {
         if (reason === undefined && child.pid !== undefined) {
-          child.kill(signal)
-          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-          timer.unref()
-          await exited.catch(() => undefined)
-          clearTimeout(timer)
+          const gone = exited.then(
+            () => true,
+            () => true,
+          )
+          for (const { signal, graceMs } of steps) {
+            child.kill(signal)
+            let timer: NodeJS.Timeout | undefined
+            const late = new Promise<false>((resolve) => {
+              timer = setTimeout(() => resolve(false), graceMs)
+            })
+            const done = await Promise.race([gone, late])
+            clearTimeout(timer)
+            if (done) break
+          }
+          if (reason === undefined) child.kill('SIGKILL')
+          await gone
         }
         unregister()
         if (options.dir !== undefined) removeDir(options.dir)

@@ -34,7 +34,7 @@ export async function startServer<T>(options: {
       return options.handle(server, port, dir)
     } catch (error) {
       const log = launched?.server.logTail() ?? ''
-      await launched?.server.stop('SIGKILL', 1000)
+      await launched?.server.stop()
       removeDir(dir)
       if (attempt < attempts && /address already in use|EADDRINUSE/i.test(log)) continue
       if (error instanceof TestUtilsError && error.code === TestUtilsErrorCode.missingBinary) throw error

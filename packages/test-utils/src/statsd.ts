@@ -76,7 +76,7 @@ export async function startStatsd(options: StartStatsdOptions = {}): Promise<Sta
           }),
         counterTotal: (name) => snapshots.reduce((sum, snapshot) => sum + (snapshot.counters[name] ?? 0), 0),
         timerValues: (name) => snapshots.flatMap((snapshot) => snapshot.timers[name] ?? []),
-        stop: () => server.stop('SIGTERM', 5000),
+        stop: () => server.stop({ signal: 'SIGTERM', graceMs: 5000 }),
       }
     },
   })

@@ -39,6 +39,19 @@ describe('startPostgres', () => {
     expect(server.readLog()).toContain(`select 1 /* ${marker} */`)
   })
 
+  it('stops right after a pool ends without sending its closing clients an error', async () => {
+    const other = await startPostgres()
+    const errors: unknown[] = []
+    const pool = new pg.Pool({ connectionString: other.connectionString, max: 4 })
+    pool.on('connect', (client) => client.on('error', (error) => errors.push(error)))
+    await Promise.all([1, 2, 3, 4].map(() => pool.query('select pg_sleep(0.05)')))
+    // pool.end() resolves before the server has seen its clients go.
+    await pool.end()
+    await other.stop()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(errors).toEqual([])
+  })
+
   it('stops the server and removes the cluster, and stop() can be called again', async () => {
     const other = await startPostgres()
     const dir = dirname(other.logPath)
