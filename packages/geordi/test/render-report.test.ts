@@ -177,6 +177,26 @@ describe('renderProfileReport', () => {
     expect(await pdfText(result.pdfPath)).toContain('token=[redacted]')
   })
 
+  it('prints characters the standard PDF fonts lack as ? and keeps them in the SVG', async () => {
+    const frame = (functionName: string, url: string, lineNumber: number) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '1' })
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '', -1), children: [2] },
+        { id: 2, callFrame: frame('計算する', 'file:///srv/app/main.js', 3), children: [3] },
+        { id: 3, callFrame: frame('naïveSum', 'file:///srv/app/é.js', 5) },
+      ],
+      startTime: 0,
+      endTime: 3000,
+      samples: [2, 3, 3],
+      timeDeltas: [1000, 1000, 1000],
+    }
+    const result = await renderProfileReport({ profile, meta, outDir: join(dir, 'unicode'), baseName: 'unicode' })
+    const text = await pdfText(result.pdfPath)
+    expect(text).toContain('???? (app/main.js:4)')
+    expect(text).toContain('naïveSum (app/é.js:6)')
+    expect(readFileSync(result.svgPath, 'utf8')).toContain('計算する (app/main.js:4)')
+  })
+
   it('rejects an invalid profile with InvalidProfileError and a path in baseName with TypeError', async () => {
     await expect(renderProfileReport({ profile: {} as never, meta, outDir: join(dir, 'bad') })).rejects.toBeInstanceOf(
       InvalidProfileError,

@@ -1,6 +1,6 @@
 import SVGtoPDF from 'svg-to-pdfkit'
 import { defaultGraphPageLimits, type GraphPageLimits, type GraphPagePlan, type GraphTile, planGraphPages } from './graph-pages.js'
-import { fonts, grey } from './pdf-text.js'
+import { fonts, grey, pdfSafe } from './pdf-text.js'
 import { svgSize } from './svg-size.js'
 
 const margin = 24
@@ -46,7 +46,7 @@ export function writeGraphPages(doc: PDFKit.PDFDocument, svg: string, limits: Gr
   const natural = svgSize(svg) ?? { width: limits.maxWidth, height: limits.maxHeight }
   const plan = planGraphPages(natural, limits)
   const scaled = { width: natural.width * plan.scale, height: natural.height * plan.scale }
-  const drawable = withoutRootSize(svg)
+  const drawable = pdfSafe(withoutRootSize(svg))
   const split = plan.tiles.length > 1
   const top = margin + (split ? captionHeight : 0)
   for (const tile of plan.tiles) {

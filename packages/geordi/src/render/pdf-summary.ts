@@ -1,5 +1,5 @@
 import { formatBytes, formatMs, formatPercent } from './format.js'
-import { type Column, fonts, grey, heading, keyValues, table } from './pdf-text.js'
+import { type Column, fonts, grey, heading, keyValues, pdfSafe, table } from './pdf-text.js'
 import { redactReportHeaders } from './redact.js'
 import { topFunctions } from './top-functions.js'
 import type { CallGraph, FunctionSummary, HeaderValues, ReportMeta } from './types.js'
@@ -82,8 +82,8 @@ export function writeSummary(
   topCount: number,
 ): void {
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right
-  doc.font(fonts.bold).fontSize(16).fillColor('#000000').text(meta.title ?? 'CPU profile', { width })
-  doc.font(fonts.regular).fontSize(10).text(describeTarget(meta), { width })
+  doc.font(fonts.bold).fontSize(16).fillColor('#000000').text(pdfSafe(meta.title ?? 'CPU profile'), { width })
+  doc.font(fonts.regular).fontSize(10).text(pdfSafe(describeTarget(meta)), { width })
   const { request } = meta
   if (request) {
     heading(doc, 'Request')

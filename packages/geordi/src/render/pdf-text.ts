@@ -1,5 +1,15 @@
 /** Drawing helpers for the text pages; pdfkit's standard fonts need no font files of ours. */
 
+// The standard fonts only encode WinAnsi (Latin-1 plus a few typographic marks); pdfkit
+// turns anything else into mojibake. A Unicode font would add megabytes (CJK) to every
+// install for names that are almost always ASCII, so the PDF prints `?` instead and the SVG
+// and the .cpuprofile keep the real characters.
+const winAnsiExtras = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ')
+
+/** Replaces characters the standard PDF fonts cannot show with `?`; keeps tabs and newlines. */
+export const pdfSafe = (text: string): string =>
+  text.replace(/[^\t\n\r\x20-\x7e\xa0-\xff]/gu, (char) => (winAnsiExtras.has(char) ? char : '?'))
+
 export const fonts = { regular: 'Helvetica', bold: 'Helvetica-Bold', mono: 'Courier' } as const
 export const grey = '#555555'
 
@@ -14,7 +24,7 @@ export function heading(doc: PDFKit.PDFDocument, text: string): void {
   ensureSpace(doc, 48)
   doc.y += 8
   doc.font(fonts.bold).fontSize(11).fillColor('#000000')
-  doc.text(text, doc.page.margins.left, doc.y, { width: contentWidth(doc) })
+  doc.text(pdfSafe(text), doc.page.margins.left, doc.y, { width: contentWidth(doc) })
   doc.y += 2
 }
 
@@ -26,11 +36,11 @@ export function keyValues(doc: PDFKit.PDFDocument, rows: readonly (readonly [str
   doc.fontSize(9)
   for (const [label, value] of rows) {
     doc.font(fonts.regular)
-    const height = Math.max(doc.heightOfString(value, { width: valueWidth }), 10)
+    const height = Math.max(doc.heightOfString(pdfSafe(value), { width: valueWidth }), 10)
     ensureSpace(doc, height + 1)
     const y = doc.y
-    doc.fillColor(grey).text(label, left, y, { width: labelWidth, lineBreak: false, ellipsis: true })
-    doc.fillColor('#000000').text(value, left + labelWidth + 8, y, { width: valueWidth })
+    doc.fillColor(grey).text(pdfSafe(label), left, y, { width: labelWidth, lineBreak: false, ellipsis: true })
+    doc.fillColor('#000000').text(pdfSafe(value), left + labelWidth + 8, y, { width: valueWidth })
     doc.y = y + height + 1
   }
 }
@@ -52,7 +62,7 @@ export function table(doc: PDFKit.PDFDocument, columns: readonly Column[], rows:
     let x = left
     doc.font(font).fontSize(8.5).fillColor(color)
     columns.forEach((column, i) => {
-      doc.text(cells[i] ?? '', x, y, {
+      doc.text(pdfSafe(cells[i] ?? ''), x, y, {
         width: column.width - 6,
         height: rowHeight,
         align: column.align ?? 'left',
