@@ -39,20 +39,37 @@ function httpTable(result) {
   ]
 }
 
-function microTable(result) {
-  const rows = result.arms.map((arm) =>
-    arm.median === undefined
-      ? `| ${arm.name} | failed: ${arm.error ?? 'no sample'} | | | |`
-      : `| ${arm.name} | ${decimal.format(arm.median)} | ${arm.overheadNs >= 0 ? '+' : ''}${decimal.format(arm.overheadNs)} | ${arm.ratio}× | ${arm.samples.map((s) => decimal.format(s)).join(', ')} |`,
-  )
-  return ['| arm | ns/op (median) | vs baseline | ratio | ns/op per round |', '|---|---:|---:|---:|---|', ...rows]
+function ratioText(ratio) {
+  if (ratio === undefined) return '—'
+  if (ratio < 10) return `${ratio.toFixed(2)}×`
+  if (ratio < 100) return `${ratio.toFixed(1)}×`
+  return `${integer.format(ratio)}×`
+}
+
+/** Micro-benchmarks (ns/op) and any other per-sample scenario (`kind: 'latency'`, `unit: 'ms'`...). */
+function sampleTable(result) {
+  const unit = result.unit ?? 'ns/op'
+  // Arms measured independently (each ratio 1) have no baseline to compare with.
+  const compared = result.arms.some((arm) => arm.ratio !== undefined && arm.ratio !== 1)
+  const rows = result.arms.map((arm) => {
+    if (arm.median === undefined) return `| ${arm.name} | failed: ${arm.error ?? 'no sample'} |${compared ? ' | |' : ''} |`
+    const samples = arm.samples.map((value) => decimal.format(value)).join(', ')
+    if (!compared) return `| ${arm.name} | ${decimal.format(arm.median)} | ${samples} |`
+    const overhead = arm.overheadNs ?? 0
+    return `| ${arm.name} | ${decimal.format(arm.median)} | ${overhead >= 0 ? '+' : ''}${decimal.format(overhead)} | ${ratioText(arm.ratio)} | ${samples} |`
+  })
+  return compared
+    ? [`| arm | ${unit} (median) | vs baseline | ratio | ${unit} per round |`, '|---|---:|---:|---:|---|', ...rows]
+    : [`| arm | ${unit} (median) | ${unit} per round |`, '|---|---:|---|', ...rows]
 }
 
 function paramsText(result) {
   const p = result.params
-  return result.kind === 'http'
-    ? `${p.rounds} rounds × ${p.durationSec} s per arm, ${p.connections} connections, pipelining ${p.pipelining}, ${p.warmupSec} s warm-up`
-    : `${p.rounds} rounds × ${integer.format(p.iterations)} iterations per arm`
+  if (result.kind === 'http') {
+    return `${p.rounds} rounds × ${p.durationSec} s per arm, ${p.connections} connections, pipelining ${p.pipelining}, ${p.warmupSec} s warm-up`
+  }
+  if (p?.iterations > 1) return `${p.rounds} rounds × ${integer.format(p.iterations)} iterations per arm`
+  return p?.rounds === undefined ? 'see the description' : `${p.rounds} samples per arm`
 }
 
 function section(result) {
@@ -62,7 +79,7 @@ function section(result) {
   lines.push(
     `Measured ${result.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGiB} GiB), ${m.os}, Node ${m.node}; ${paramsText(result)}.`,
     '',
-    ...(result.kind === 'http' ? httpTable(result) : microTable(result)),
+    ...(result.kind === 'http' ? httpTable(result) : sampleTable(result)),
     '',
   )
   const target = targetLine(result)
