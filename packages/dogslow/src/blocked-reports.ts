@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import { type RequestContext, getContext, redactUrl, safeExecute } from '@intro/core'
 import type { Delivery } from './deliver.js'
 import type { MonitorMessage } from './monitor-thread.js'
@@ -44,15 +45,26 @@ export class BlockedReports {
     return { id: context.id, ...(context.method === undefined ? {} : { method: context.method }), ...(url === undefined ? {} : { url }) }
   }
 
-  /** Runs in the paused main thread; returns `{ reports: [{ token, fileName, text }] }` as JSON. */
+  /**
+   * Runs in the paused main thread; returns `{ reports: [{ token, fileName, text, nativeSeq? }] }`
+   * as JSON. `nativeSeq` marks the completion of a report written during a native block: the
+   * watchdog thread appends it to that report's file (now with URL, operations and the line
+   * where JavaScript resumed).
+   */
   onCapture(payload: string): string {
-    const reports: Array<{ token: number; fileName: string; text: string }> = []
+    const reports: Array<{ token: number; fileName: string; text: string; nativeSeq?: number }> = []
     safeExecute('dogslow.capture', () => {
       const { frames, heartbeat } = JSON.parse(payload) as { frames: CapturedFrame[]; heartbeat: number }
       const now = Date.now()
       const current = getContext()
       for (const entry of this.#watch.claimDue(now)) {
-        if (entry.reportedNatively) continue
+        if (entry.reportedNatively) {
+          const loop: ReportLoop = { state: 'blocked-native', blockedForMs: Math.max(0, now - heartbeat), note: 'the native call has returned; the stack is where JavaScript resumed' }
+          const shown = entry.context === current ? frames : frames.map(({ locals: _locals, ...frame }) => frame)
+          const report = buildReport(entry.context, { reason: 'deadline', now, loop, frames: shown }, this.#settings)
+          reports.push({ token: 0, fileName: '', text: renderReport(report), nativeSeq: entry.seq })
+          continue
+        }
         if (this.#isIgnored(entry.context)) {
           this.#watch.reported.delete(entry.context)
           continue
@@ -114,7 +126,12 @@ export class BlockedReports {
               waitingOn: [],
             }
           : buildReport(entry.context, { reason: 'deadline', now: message.interceptedAt, loop }, this.#settings)
-      const preWritten = message.file !== undefined ? { file: message.file } : { fileError: new Error(message.error ?? 'not written') }
+      const file = message.file
+      if (file !== undefined && message.appendDetails && entry !== undefined) {
+        const details = renderReport({ ...report, loop: { ...loop, note: 'the loop is free again; these are the request details' } })
+        safeExecute('dogslow.sink.file', () => appendFileSync(file, `\n${'-'.repeat(72)}\nUpdate: the event loop is free again.\n\n${details}`))
+      }
+      const preWritten = file !== undefined ? { file } : { fileError: new Error(message.error ?? 'not written') }
       const delivered = this.#delivery.deliver(report, message.text, this.#settings.logToFile ? preWritten : undefined)
       if (entry !== undefined) {
         entry.delivered = delivered.then(() => {
@@ -125,6 +142,11 @@ export class BlockedReports {
   }
 
   #find(seq: number): WatchEntry | undefined {
+    const native = this.#watch.reportedNatively.get(seq)
+    if (native !== undefined) {
+      this.#watch.reportedNatively.delete(seq)
+      return native
+    }
     for (const entry of this.#watch.reported.values()) if (entry.seq === seq) return entry
     for (const entry of this.#watch.pending.values()) if (entry.seq === seq) return entry
     return undefined

@@ -78,7 +78,8 @@ export class LoopMonitor {
       summary: this.#summary.buffer as SharedArrayBuffer,
       slot: Slot,
       pollMs: Math.max(5, heartbeatMs / 2),
-      staleMs: Math.max(50, heartbeatMs * 3),
+      // A floor of 200 ms: a loaded machine stalls a healthy loop for tens of milliseconds (GC, module loading).
+      staleMs: Math.max(200, heartbeatMs * 3),
       nativeWaitMs: 500,
       inspector: settings.inspector,
       inspectorOffReason: 'the inspector is turned off (`inspector: false` / DOGSLOW_INSPECTOR=0)',
@@ -125,8 +126,7 @@ export class LoopMonitor {
 
   /**
    * Tells the watchdog thread which request reaches its deadline first. `withSummary` also
-   * copies its id and URL (only when the server was idle, so busy servers do not pay for it on
-   * every request; the heartbeat copies them otherwise).
+   * copies its id and URL now; otherwise the next heartbeat does.
    */
   publishHead(head: HeadRequest | undefined, withSummary: boolean): void {
     const shared = this.#shared

@@ -38,7 +38,7 @@ export interface MonitorData {
 /** Messages from the watchdog thread to the main thread. */
 export type MonitorMessage =
   | { type: 'written'; token: number; file?: string; error?: string }
-  | { type: 'native'; seq: number; requestId?: string; file?: string; error?: string; text: string; interceptedAt: number }
+  | { type: 'native'; seq: number; requestId?: string; file?: string; error?: string; text: string; interceptedAt: number; appendDetails: boolean }
   | { type: 'capture'; pauseMs: number; captureMs: number; reports: number }
   | { type: 'inspector-unavailable'; reason: string }
 
@@ -64,6 +64,7 @@ export function monitorThreadMain(data: MonitorData): void {
   }
   let closed = false
   let busy = false
+  const nativeFiles = new Map<number, string>()
   let timer: NodeJS.Timeout | undefined
 
   const pad = (n: number, w = 2) => String(n).padStart(w, '0')
@@ -121,7 +122,10 @@ export function monitorThreadMain(data: MonitorData): void {
     const text = `${lines.join('\n')}\n`
     const safeId = id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)
     const written = writeFile(`slow_request_${stamp(now)}_${process.pid}_${safeId}.log`, text)
-    send({ type: 'native', seq, requestId: known.id, ...written, text, interceptedAt: now })
+    if (written.file !== undefined) nativeFiles.set(seq, written.file)
+    // Without the inspector no pause will follow to complete the file: the main thread will.
+    const appendDetails = inspectorOff !== undefined
+    send({ type: 'native', seq, requestId: known.id, ...written, text, interceptedAt: now, appendDetails })
   }
 
   const post = (session: import('node:inspector').Session, method: string, params?: object) =>
@@ -199,9 +203,10 @@ export function monitorThreadMain(data: MonitorData): void {
       pausedAt = performance.now()
       resolvePaused(m.params)
     })
-    post(session, 'Debugger.enable')
-      .then(() => post(session, 'Debugger.pause'))
-      .catch(() => {})
+    // Sent together: the main thread dispatches both at its next interrupt check, so the pause
+    // lands exactly where it is (or, after a native call, where JavaScript resumes).
+    post(session, 'Debugger.enable').catch(() => {})
+    post(session, 'Debugger.pause').catch(() => {})
     let waitTimer: NodeJS.Timeout | undefined
     const timedOut = new Promise<undefined>((resolve) => {
       waitTimer = setTimeout(() => resolve(undefined), data.nativeWaitMs)
@@ -224,13 +229,26 @@ export function monitorThreadMain(data: MonitorData): void {
       const pauseMs = performance.now() - pausedAt
       session.disconnect()
       busy = false
-      let reports: Array<{ token: number; fileName: string; text: string }> = []
+      let reports: Array<{ token: number; fileName: string; text: string; nativeSeq?: number }> = []
       try {
         reports = typeof outcome?.result === 'string' ? JSON.parse(outcome.result).reports : []
       } catch {
         reports = []
       }
-      for (const report of reports) send({ type: 'written', token: report.token, ...writeFile(report.fileName, report.text) })
+      for (const report of reports) {
+        if (report.nativeSeq === undefined) {
+          send({ type: 'written', token: report.token, ...writeFile(report.fileName, report.text) })
+          continue
+        }
+        const file = nativeFiles.get(report.nativeSeq)
+        nativeFiles.delete(report.nativeSeq)
+        if (file === undefined) continue
+        try {
+          fs.appendFileSync(file, `\n${'-'.repeat(72)}\nUpdate: the native call returned.\n\n${report.text}`)
+        } catch {
+          // The first part of the report is on disk already; nothing better to do here.
+        }
+      }
       send({ type: 'capture', pauseMs, captureMs: Date.now() - now, reports: reports.length })
     }
   }

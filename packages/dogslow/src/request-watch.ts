@@ -29,6 +29,8 @@ export interface HeadPublisher {
 export class RequestWatch {
   readonly pending = new Map<RequestContext, WatchEntry>()
   readonly reported = new Map<RequestContext, WatchEntry>()
+  /** Entries the watchdog thread reported during a native block, by sequence number, until its message is handled. */
+  readonly reportedNatively = new Map<number, WatchEntry>()
   readonly #timerMs: number
   readonly #onDue: (now: number) => void
   readonly #publisher: HeadPublisher | undefined
@@ -56,7 +58,9 @@ export class RequestWatch {
     this.pending.set(context, entry)
     if (this.pending.size === 1) {
       this.#head = entry
-      this.#publisher?.publishHead(this.#headRequest(entry), true)
+      // Numbers only: copying the redacted URL costs ~1 µs, which a hello world would pay on every
+      // request (its map is empty at each start). The heartbeat copies it for requests that last.
+      this.#publisher?.publishHead(this.#headRequest(entry), false)
     }
     if (entry.deadline < this.#timerAt) this.#arm(entry.deadline)
   }
@@ -67,6 +71,13 @@ export class RequestWatch {
     if (entry !== undefined) {
       this.pending.delete(context)
       if (entry === this.#head) this.#publishHead()
+      // Reported by the watchdog thread during a native block that ended with the request itself,
+      // before the main thread's timer could claim it.
+      if (entry.seq === this.#publisher?.nativeClaimedSeq()) {
+        entry.reportedNatively = true
+        this.reportedNatively.set(entry.seq, entry)
+        return entry
+      }
       return undefined
     }
     const reported = this.reported.get(context)
@@ -85,7 +96,10 @@ export class RequestWatch {
     const nativeSeq = this.#publisher?.nativeClaimedSeq() ?? 0
     for (const entry of this.pending.values()) {
       if (entry.deadline > now) break
-      if (entry.seq <= nativeSeq) entry.reportedNatively = true
+      if (entry.seq <= nativeSeq) {
+        entry.reportedNatively = true
+        this.reportedNatively.set(entry.seq, entry)
+      }
       due.push(entry)
     }
     for (const entry of due) {
@@ -133,6 +147,7 @@ export class RequestWatch {
     this.#timerAt = Number.POSITIVE_INFINITY
     this.pending.clear()
     this.reported.clear()
+    this.reportedNatively.clear()
     this.#publisher?.publishHead(undefined, false)
   }
 }

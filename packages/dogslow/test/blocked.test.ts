@@ -1,7 +1,9 @@
 import { execSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow } from '../src/index.js'
-import { cleanup, defer, listen, reportFiles, tempDir, waitForReports } from './helpers.js'
+import { cleanup, defer, listen, reportFiles, tempDir, until, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
@@ -86,10 +88,17 @@ describe('createDogslow (blocked event loop)', () => {
         res.end('ok')
       }),
     )
-    await (await fetch(`${url}/native`)).text()
-    const [text] = await waitForReports(dir, 1)
+    await (await fetch(`${url}/native?n=1`)).text()
+    await waitForReports(dir, 1)
+    // Written during the block, then completed (URL, the line where JavaScript resumed) once it returned.
+    let text = ''
+    await until(() => {
+      text = readFileSync(join(dir, reportFiles(dir)[0] ?? ''), 'utf8')
+      return text.includes('Update: the native call returned.')
+    })
     expect(text).toContain('in native code')
-    expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/native\n/)
+    expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/native\?n=1\n/)
+    expect(text).toMatch(/blocked\.test\.ts:\d+/)
     expect(filesWhileBlocked).toBe(1)
     // Once the native call returned, the main thread knows it was reported: no second report.
     await new Promise((r) => setTimeout(r, 500))
