@@ -1,13 +1,14 @@
 import { type MakeError, assertTimeoutMs, compileErrorSpec } from './error-spec.js'
 import { activeFrameCount } from './preempt.js'
 import type { ErrorSpec, Quota, TimeboxedBlock } from './types.js'
-import { isThenable, runBlock } from './with-timeout.js'
+import { isAsyncFunction, isThenable, runBlock } from './with-timeout.js'
 
 /**
  * Creates a time budget of `budgetMs` shared by every block run through it (e.g. the
  * iterations of a loop). Time is spent only while at least one of its blocks runs, so nested
  * or concurrent blocks are counted once; each block's limit is the budget left when it starts,
- * and a spent budget throws `Err` at once without running the block.
+ * and a spent budget throws `Err` at once without running the block (an `async` block gets a
+ * rejected promise instead).
  *
  * @example
  * ```ts
@@ -61,14 +62,19 @@ export function createQuota(budgetMs: number, Err?: ErrorSpec): Quota {
       return spentNow()
     },
     run<T>(fn: TimeboxedBlock<T>): T {
+      const async = isAsyncFunction(fn)
       const left = budgetMs - spentNow()
-      if (left <= 0) throw makeError(budgetMs)
+      if (left <= 0) {
+        // An async block promises a promise, even when it is refused before it starts.
+        if (async) return Promise.reject(makeError(budgetMs)) as T
+        throw makeError(budgetMs)
+      }
       const depth = activeFrameCount()
       enter()
       syncDepths.push(depth)
       let result: T
       try {
-        result = runBlock(left, makeError, fn)
+        result = runBlock(left, makeError, fn, async)
       } catch (error) {
         closeSync(depth)
         leave()

@@ -56,7 +56,8 @@ export interface WorkerPool {
 export interface Quota {
   /**
    * Runs `fn` with the time left in the budget as its limit (sync stays sync, async returns a
-   * promise); throws the quota's error at once when the budget is spent.
+   * promise); throws the quota's error at once when the budget is spent (an `async` `fn` gets a
+   * rejected promise instead).
    */
   run<T>(fn: TimeboxedBlock<T>): T
   /** Milliseconds of budget left (never negative). */

@@ -11,11 +11,24 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   )
 }
 
+const asyncFunctionPrototype = Object.getPrototypeOf(async () => {}) as object
+
+/**
+ * True for an `async function` or arrow (bound ones included): it always returns a promise, so
+ * a caller of `withTimeout` may rely on getting one even when its synchronous part is preempted.
+ * A plain function that returns a promise cannot be told apart before it returns.
+ */
+export function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && Object.getPrototypeOf(fn) === asyncFunctionPrototype
+}
+
 /**
  * Runs one block under a limit. `fn` gets an AbortSignal only when it declares a parameter:
  * creating the signal costs ~4 µs in Node 20, which is most of the budget of a synchronous call.
+ * When `async` is true, a timeout of the synchronous part rejects the returned promise instead
+ * of throwing.
  */
-export function runBlock<T>(ms: number, makeError: MakeError, fn: TimeboxedBlock<T>): T {
+export function runBlock<T>(ms: number, makeError: MakeError, fn: TimeboxedBlock<T>, async = isAsyncFunction(fn)): T {
   const controller = fn.length > 0 ? new AbortController() : undefined
   const frame: Frame = {
     fn: fn as Frame['fn'],
@@ -33,6 +46,7 @@ export function runBlock<T>(ms: number, makeError: MakeError, fn: TimeboxedBlock
   if (frame.state === THREW) throw frame.value
   const error = makeError(ms)
   controller?.abort(error)
+  if (async) return Promise.reject(error) as T
   throw error
 }
 
@@ -85,6 +99,8 @@ function assertBlock(fn: unknown): asserts fn is TimeboxedBlock<unknown> {
  * even when `fn`'s synchronous code is stuck in a CPU loop or a catastrophic regex: a thread
  * outside the busy one stops it. For a synchronous `fn` the call is synchronous (value or
  * throw); when `fn` returns a promise, a promise is returned and `signal` aborts at the deadline.
+ * An `async` `fn` always gets a promise back, even when its synchronous part (before the first
+ * `await`) is preempted; a plain function returning a promise throws in that case.
  *
  * @example
  * ```ts
@@ -120,8 +136,9 @@ export function timeboxed(ms: number, Err?: ErrorSpec) {
   const makeError = compileErrorSpec('Err', Err)
   return <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) => {
     assertBlock(fn)
+    const async = isAsyncFunction(fn)
     return function (this: unknown, ...args: A): R {
-      return runBlock<R>(ms, makeError, () => Reflect.apply(fn, this, args) as R)
+      return runBlock<R>(ms, makeError, () => Reflect.apply(fn, this, args) as R, async)
     }
   }
 }

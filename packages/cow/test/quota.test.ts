@@ -95,6 +95,25 @@ describe('createQuota', () => {
     await expect(small.run(() => sleep(1_000))).rejects.toBeInstanceOf(BudgetError)
   })
 
+  it('gives async blocks a rejected promise, whether preempted or refused by a spent budget', async () => {
+    const quota = createQuota(30, BudgetError)
+    let preempted: unknown
+    expect(() => {
+      preempted = quota.run(async () => busy(1_000))
+    }).not.toThrow()
+    await expect(preempted).rejects.toBeInstanceOf(BudgetError)
+    expect(quota.remainingMs).toBe(0)
+    let refused: unknown
+    let ran = false
+    expect(() => {
+      refused = quota.run(async () => {
+        ran = true
+      })
+    }).not.toThrow()
+    await expect(refused).rejects.toBeInstanceOf(BudgetError)
+    expect(ran).toBe(false)
+  })
+
   it('rejects an invalid budget or error', () => {
     expect(() => createQuota(0)).toThrow(RangeError)
     expect(() => createQuota(Number.NaN)).toThrow(RangeError)

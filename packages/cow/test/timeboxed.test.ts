@@ -44,6 +44,17 @@ describe('timeboxed', () => {
     await expect(wait(1)).resolves.toBeUndefined()
   })
 
+  it('returns a rejected promise when the synchronous part of an async function is preempted', async () => {
+    const stuck = timeboxed(20, RuntimeError)(async (n: number) => {
+      for (;;) n++
+    })
+    let returned: unknown
+    expect(() => {
+      returned = stuck(1)
+    }).not.toThrow()
+    await expect(returned).rejects.toBeInstanceOf(RuntimeError)
+  })
+
   it('validates ms and Err when the wrapper is made', () => {
     expect(() => timeboxed(-1, RuntimeError)).toThrow(RangeError)
     expect(() => timeboxed(10, 42 as unknown as Error)).toThrow(TypeError)

@@ -56,17 +56,49 @@ describe('withTimeout', () => {
     expect(elapsed(start)).toBeLessThan(1_500)
   })
 
-  it('interrupts the synchronous part of an async block and rejects without running it on', async () => {
+  it('interrupts the synchronous part of an async block and returns a rejected promise without running it on', async () => {
     let after = false
+    let signal: AbortSignal | undefined
     const start = performance.now()
-    const run = () =>
-      withTimeout(100, RuntimeError, async () => {
+    let returned: unknown
+    expect(() => {
+      returned = withTimeout(100, RuntimeError, async (s) => {
+        signal = s
         spin()
         after = true
       })
-    expect(run).toThrow(RuntimeError)
-    expect(elapsed(start)).toBeLessThan(1_500)
+    }).not.toThrow()
+    expect(elapsed(start)).toBeGreaterThanOrEqual(99)
+    expect(elapsed(start)).toBeLessThan(500)
+    expect(returned).toBeInstanceOf(Promise)
+    await expect(returned).rejects.toBeInstanceOf(RuntimeError)
+    expect(signal?.aborted).toBe(true)
     expect(after).toBe(false)
+  })
+
+  it('returns a rejected promise for bound async functions and async methods too', async () => {
+    const bound = async function (this: { ms: number }) {
+      spin()
+    }.bind({ ms: 1 })
+    const object = {
+      async method() {
+        spin()
+      },
+    }
+    for (const fn of [bound, object.method]) {
+      let returned: unknown
+      expect(() => {
+        returned = withTimeout(20, RuntimeError, fn)
+      }).not.toThrow()
+      await expect(returned).rejects.toBeInstanceOf(RuntimeError)
+    }
+  })
+
+  it('throws for a plain function whose promise was never returned because its synchronous part was preempted', () => {
+    const plain = (): Promise<void> => {
+      spin()
+    }
+    expect(() => withTimeout(20, RuntimeError, plain)).toThrow(RuntimeError)
   })
 
   it('throws TimeoutError with code ERR_INTRO_TIMEOUT when no error is given', () => {
