@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { isMainModule } from './is-main-module.js'
 import { InvalidProfileError, readCpuProfile, renderProfileReport } from './render/index.js'
 
 const usage = `Usage: geordi-render <file.cpuprofile> [options]
@@ -116,15 +115,5 @@ export async function main(argv: string[], output: CliOutput = process): Promise
   }
 }
 
-// Run only as the program (npm's bin link is a symlink, hence realpath), not when imported.
-function isMainModule(): boolean {
-  const script = process.argv[1]
-  if (script === undefined) return false
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url)
-  } catch {
-    return false
-  }
-}
-
-if (isMainModule()) process.exitCode = await main(process.argv.slice(2))
+// Run only as the program, not when imported.
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2))
