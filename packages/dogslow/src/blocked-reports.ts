@@ -6,6 +6,7 @@ import type { RateLimiter } from './rate-limit.js'
 import { type CapturedFrame, buildReport } from './report-builder.js'
 import { LOCALS_OFF_NOTE, renderReport } from './render-text.js'
 import type { RequestWatch, WatchEntry } from './request-watch.js'
+import { sourcePositions } from './source-positions.js'
 import type { DogslowReport, ReportLoop, ResolvedSettings } from './types.js'
 
 interface AwaitingFile {
@@ -54,7 +55,9 @@ export class BlockedReports {
   onCapture(payload: string): string {
     const reports: Array<{ token: number; fileName: string; text: string; nativeSeq?: number }> = []
     safeExecute('dogslow.capture', () => {
-      const { frames, heartbeat } = JSON.parse(payload) as { frames: CapturedFrame[]; heartbeat: number }
+      const parsed = JSON.parse(payload) as { frames: CapturedFrame[]; heartbeat: number }
+      const { heartbeat } = parsed
+      const frames = sourcePositions(parsed.frames)
       const now = Date.now()
       const current = getContext()
       for (const entry of this.#watch.claimDue(now)) {

@@ -1,9 +1,11 @@
 import { execSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createDogslow } from '../src/index.js'
-import { cleanup, defer, listen, reportFiles, tempDir, until, waitForReports } from './helpers.js'
+import { inFlightRequests } from '@intro/core'
+import { createDogslow, type DogslowReport } from '../src/index.js'
+import { formatUtc } from '../src/format.js'
+import { cleanup, defer, listen, markerLine, reportFiles, tempDir, until, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
@@ -17,15 +19,38 @@ function busyFor(limitMs: number, dir: string): { iterations: number; filesWhile
   const secretToken = 'hunter2-do-not-print'
   const started = Date.now()
   let iterations = 0
-  while (Date.now() - started < limitMs) iterations++
+  while (Date.now() - started < limitMs) iterations++ // BUSY-LINE
   void secretToken
   return { iterations, filesWhileBlocked: reportFiles(dir).length }
 }
 
+const EVIL = /^(a+)+$/
+// 26 characters backtrack for about a second: past the deadline and the watchdog's stale-heartbeat wait.
+const EVIL_INPUT = `${'a'.repeat(26)}!`
+// V8 interprets a regex's first run and compiles it for the next ones: warm it up so every test
+// blocks for the same time, whichever runs first.
+EVIL.test('aaaa!')
+EVIL.test('aaaa!')
+
+function matchEvil(input: string): boolean {
+  return EVIL.test(input) // EVIL-LINE
+}
+
+/** How late the report was taken and its file written, after the request's deadline. */
+function lateness(report: DogslowReport, timerMs: number): { intercepted: number; written: number } {
+  const deadline = report.request.startTime + timerMs
+  return { intercepted: report.interceptedAt - deadline, written: statSync(report.file ?? '').mtimeMs - deadline }
+}
+
+// The machine running the tests is shared and small: 500 ms is generous, yet far below what a
+// main-thread timer would give (it fires only when the blocked code returns, a second or more late).
+const MARGIN_MS = 500
+
 describe('createDogslow (blocked event loop)', () => {
   it('reports a busy loop on time, with the function, line and locals of the blocked code', async () => {
     const dir = tempDir()
-    const dog = watchdog({ timerMs: 400, outputDir: dir, stackVars: true })
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 400, outputDir: dir, stackVars: true, onReport: (r) => reports.push(r) })
     let seen: ReturnType<typeof busyFor> | undefined
     const url = await listen(
       dog.wrap((_req, res) => {
@@ -40,28 +65,42 @@ describe('createDogslow (blocked event loop)', () => {
     const [text = ''] = await waitForReports(dir, 1)
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/busy\?n=1\n/)
     expect(text).toMatch(/Event loop: BLOCKED for [\d.]+ m?s by this request's code/)
-    expect(text).toMatch(/busyFor \(.*blocked\.test\.ts:\d+:\d+\)/)
+    expect(text).toMatch(new RegExp(`busyFor \\(.*blocked\\.test\\.ts:${markerLine(import.meta.url, 'BUSY-LINE')}:\\d+\\)`))
     expect(text).toContain('Full backtrace with local variables:')
     expect(text).toMatch(/ {4}limitMs = 1500\n/)
     expect(text).toMatch(/ {4}iterations = \d+\n/)
     expect(text).toContain('secretToken = [redacted]')
     expect(text).not.toContain('hunter2')
-    const intercepted = /Undead request intercepted at: (.*)/.exec(text)?.[1]
-    expect(intercepted).toBeDefined()
     expect(Date.now() - started).toBeGreaterThan(1400)
+    await until(() => reports.length === 1)
+    const report = reports[0] as DogslowReport
+    const late = lateness(report, 400)
+    expect(late.intercepted).toBeGreaterThanOrEqual(0)
+    expect(late.intercepted).toBeLessThan(MARGIN_MS)
+    expect(late.written).toBeLessThan(MARGIN_MS)
+    // The JSON form carries the same moment as the text.
+    const json = JSON.parse(JSON.stringify(report)) as DogslowReport
+    expect(json.interceptedAt).toBe(report.interceptedAt)
+    expect(text).toContain(`Undead request intercepted at: ${formatUtc(json.interceptedAt)}`)
   })
 
   it('reports an evil regex on time with the right request', async () => {
     const dir = tempDir()
-    const reports: string[] = []
-    const dog = watchdog({ timerMs: 300, outputDir: dir, onReport: (_r, text) => reports.push(text) })
-    const evil = /^(a+)+$/
+    const reports: DogslowReport[] = []
+    const texts: string[] = []
+    const dog = watchdog({
+      timerMs: 300,
+      outputDir: dir,
+      onReport: (r, text) => {
+        reports.push(r)
+        texts.push(text)
+      },
+    })
     let filesWhileBlocked = -1
     const url = await listen(
       dog.wrap((req, res) => {
         if (req.url?.startsWith('/evil')) {
-          const input = `${'a'.repeat(25)}!`
-          const matched = evil.test(input)
+          const matched = matchEvil(EVIL_INPUT)
           filesWhileBlocked = reportFiles(dir).length
           res.end(String(matched))
         } else res.end('ok')
@@ -72,8 +111,69 @@ describe('createDogslow (blocked event loop)', () => {
     const [text] = await waitForReports(dir, 1)
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/evil\?which=regex\n/)
     expect(text).toContain('BLOCKED')
-    expect(text).toMatch(/blocked\.test\.ts:\d+/)
+    expect(text).toMatch(new RegExp(`matchEvil \\(.*blocked\\.test\\.ts:${markerLine(import.meta.url, 'EVIL-LINE')}:\\d+\\)`))
     expect(text).toContain('Local variables are off')
+    await until(() => reports.length === 1)
+    const late = lateness(reports[0] as DogslowReport, 300)
+    expect(late.intercepted).toBeGreaterThanOrEqual(0)
+    expect(late.intercepted).toBeLessThan(MARGIN_MS)
+    expect(late.written).toBeLessThan(MARGIN_MS)
+    expect(texts[0]).toBe(text)
+  })
+
+  it('with locals on, shows the evil regex input, function and line, under the blocking request and not the one waiting beside it', async () => {
+    const dir = tempDir()
+    const timerMs = 400
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs, outputDir: dir, stackVars: true, onReport: (r) => reports.push(r) })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const url = await listen(
+      dog.wrap(async (req, res) => {
+        if (req.url?.startsWith('/evil')) {
+          const matched = matchEvil(EVIL_INPUT)
+          release()
+          res.end(String(matched))
+          return
+        }
+        const waitingLocal = 'belongs-to-the-waiting-request'
+        await gate
+        res.end(waitingLocal)
+      }),
+    )
+    // The waiting request starts first, so it is the oldest request in flight when the loop blocks.
+    const other = fetch(`${url}/other?n=2`).then((r) => r.text())
+    await until(() => inFlightRequests().length === 1)
+    const evil = fetch(`${url}/evil?which=regex-locals`).then((r) => r.text())
+    expect(await evil).toBe('false')
+    expect(await other).toBe('belongs-to-the-waiting-request')
+    await until(() => reports.length === 2)
+    const blocking = reports.find((r) => r.request.url?.includes('/evil')) as DogslowReport
+    const waiting = reports.find((r) => r.request.url?.includes('/other')) as DogslowReport
+    expect(blocking.request.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/evil\?which=regex-locals$/)
+    expect(blocking.loop.state).toBe('blocked')
+    expect(blocking.loop.blockedBy).toBeUndefined()
+    const top = blocking.frames?.[0]
+    expect(top?.functionName).toBe('matchEvil')
+    expect(top?.url).toMatch(/blocked\.test\.ts$/)
+    expect(top?.line).toBe(markerLine(import.meta.url, 'EVIL-LINE'))
+    expect(top?.locals).toContainEqual({ name: 'input', value: JSON.stringify(EVIL_INPUT) })
+    const late = lateness(blocking, timerMs)
+    expect(late.intercepted).toBeGreaterThanOrEqual(0)
+    expect(late.intercepted).toBeLessThan(MARGIN_MS)
+    expect(late.written).toBeLessThan(MARGIN_MS)
+    const blockingText = readFileSync(blocking.file ?? '', 'utf8')
+    expect(blockingText).toContain(`    input = ${JSON.stringify(EVIL_INPUT)}\n`)
+    expect(blockingText).not.toContain('/other')
+    expect(blockingText).not.toContain('belongs-to-the-waiting-request')
+    // The waiting request's own report names the blocker, without the blocker's locals.
+    expect(waiting.loop.state).toBe('blocked')
+    expect(waiting.loop.blockedBy?.url).toBe(blocking.request.url)
+    expect(waiting.frames?.[0]?.functionName).toBe('matchEvil')
+    expect(waiting.frames?.every((frame) => frame.locals === undefined)).toBe(true)
+    expect(readFileSync(waiting.file ?? '', 'utf8')).not.toContain('input = ')
   })
 
   it('still reports a request blocked in native code, saying so', async () => {

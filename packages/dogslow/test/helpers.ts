@@ -69,3 +69,14 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000): Promi
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+/**
+ * 1-based line of the one line in `fileUrl` ending with the comment `// <marker>`, so a test can
+ * assert the exact `file:line` a report names.
+ */
+export function markerLine(fileUrl: string, marker: string): number {
+  const lines = readFileSync(new URL(fileUrl), 'utf8').split('\n')
+  const found = lines.flatMap((line, i) => (line.trimEnd().endsWith(`// ${marker}`) ? [i + 1] : []))
+  if (found.length !== 1) throw new Error(`expected one line marked ${marker}, found ${found.length}`)
+  return found[0] as number
+}
