@@ -5,7 +5,7 @@ import express from 'express'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowReport } from '../src/index.js'
-import { cleanup, defer, listen, tempDir, waitForReports } from './helpers.js'
+import { cleanup, defer, listen, markerLine, tempDir, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
@@ -42,7 +42,7 @@ describe('createDogslow (what a waiting request waits on)', () => {
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/orders\/42\n/)
     expect(text).toContain('Route:      /orders/:id')
     expect(text).toContain('[sql] SELECT pg_sleep(1.2), $1::text AS id')
-    expect(text).toMatch(/at .*operations\.test\.ts:\d+:\d+/)
+    expect(text).toMatch(new RegExp(`\\n {6}at .*operations\\.test\\.ts:${markerLine(import.meta.url, 'ISSUE-SQL')}:\\d+\\)?\\n`))
     expect(((await (await response).json()) as { id: string }).id).toBe('42')
   })
 
@@ -57,7 +57,7 @@ describe('createDogslow (what a waiting request waits on)', () => {
     const url = await listen(
       dog.wrap(async (_req, res) => {
         const target = `${upstream.url}/slow-upstream?api_key=abc123`
-        const body = await trackOperation({ kind: 'http', description: `GET ${target}` }, async () => (await fetch(target)).text())
+        const body = await trackOperation({ kind: 'http', description: `GET ${target}` }, async () => (await fetch(target)).text()) // ISSUE-HTTP
         res.end(body)
       }),
     )
@@ -65,10 +65,12 @@ describe('createDogslow (what a waiting request waits on)', () => {
     const [text] = await waitForReports(dir, 1)
     expect(text).toMatch(/\[http\] GET http:\/\/127\.0\.0\.1:\d+\/slow-upstream\?api_key=%5Bredacted%5D/)
     expect(text).not.toContain('abc123')
-    expect(text).toMatch(/operations\.test\.ts:\d+/)
+    const line = markerLine(import.meta.url, 'ISSUE-HTTP')
+    expect(text).toMatch(new RegExp(`\\n {6}at .*operations\\.test\\.ts:${line}:\\d+\\)?\\n`))
     const op = reports[0]?.waitingOn[0]
     expect(op?.kind).toBe('http')
     expect(op?.pendingMs).toBeGreaterThanOrEqual(250)
+    expect(op?.stack.some((frame) => frame.includes(`operations.test.ts:${line}:`))).toBe(true)
   })
 
   it('writes one report per slow request among 50 concurrent ones, each with only its own URL and operations', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowReport } from '../src/index.js'
-import { cleanup, defer, listen, reportFiles, sleep, tempDir, waitForReports } from './helpers.js'
+import { cleanup, defer, listen, markerLine, reportFiles, sleep, tempDir, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
@@ -36,7 +36,9 @@ describe('createDogslow (waiting requests, node:http)', () => {
     expect(text).toMatch(/^Undead request intercepted at: \d\d-\d\d-\d{4} \d\d:\d\d:\d\d UTC\n\nGET http:\/\/127\.0\.0\.1:\d+\/sleepy\?delay=2\n/)
     expect(text).toContain('Event loop: responsive')
     expect(text).toContain('[timer] setTimeout(900 ms)')
-    expect(text).toMatch(/waiting\.test\.ts:\d+/)
+    // The line that set the timer, first in the timer's stack.
+    const line = markerLine(import.meta.url, 'SLEEP-LINE')
+    expect(text).toMatch(new RegExp(`\\[timer\\] setTimeout\\(900 ms\\)\\n.*\\n {6}at .*waiting\\.test\\.ts:${line}:\\d+\\)?\\n`))
     expect(text).toContain('Process ID: ' + process.pid)
     expect(await (await response).text()).toBe('slow')
   })
