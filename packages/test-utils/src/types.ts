@@ -89,6 +89,28 @@ export interface StatsdServer extends StartedServer {
   timerValues(name: string): number[]
 }
 
+export interface StartMysqlOptions extends StartOptions {
+  /** Extra `mariadbd` options, e.g. `['--max-prepared-stmt-count=10']`; they come last and override the defaults. */
+  args?: readonly string[]
+}
+
+export interface MysqlServer extends StartedServer {
+  /** Superuser name: `root` (no password). */
+  readonly user: string
+  /** Always `''`. */
+  readonly password: string
+  /** Database that exists from the start: `test`. */
+  readonly database: string
+  /** `mysql://root@127.0.0.1:<port>/test` */
+  readonly url: string
+  /** The server's error log (start-up, shutdown, warnings), until `stop()` removes it. */
+  readonly logPath: string
+  /** General query log: every statement the server received, as received, until `stop()` removes it. */
+  readonly generalLogPath: string
+  /** The general query log so far. */
+  readGeneralLog(): string
+}
+
 export interface StartSmtpOptions {
   /** Port to listen on. @defaultValue a free port */
   port?: number
