@@ -73,7 +73,10 @@ export class BlockedReports {
           continue
         }
         const admission = this.#limiter.admit(now)
-        if (!admission.admitted) continue
+        if (!admission.admitted) {
+          this.#watch.suppress(entry)
+          continue
+        }
         const own = entry.context === current
         const loop: ReportLoop = { state: 'blocked', blockedForMs: Math.max(0, now - heartbeat) }
         const blockedBy = own ? undefined : this.#describe(current)
@@ -114,7 +117,11 @@ export class BlockedReports {
   native(message: Extract<MonitorMessage, { type: 'native' }>): void {
     safeExecute('dogslow.native', () => {
       const entry = this.#find(message.seq)
-      if (!this.#limiter.admit(message.interceptedAt).admitted) return
+      if (entry !== undefined) entry.nativeHandled = true
+      if (!this.#limiter.admit(message.interceptedAt).admitted) {
+        if (entry !== undefined) this.#watch.suppress(entry)
+        return
+      }
       const loop: ReportLoop = { state: 'blocked-native', note: 'the JavaScript stack was not available when the report was written' }
       const report: DogslowReport =
         entry === undefined

@@ -133,7 +133,10 @@ class Watchdog implements Dogslow {
   #report(entry: WatchEntry, build: () => ReturnType<typeof buildReport>, now: number): void {
     safeExecute('dogslow.report', () => {
       const admission = this.#limiter.admit(now)
-      if (!admission.admitted) return
+      if (!admission.admitted) {
+        this.#watch?.suppress(entry)
+        return
+      }
       const report = build()
       if (admission.suppressedBefore > 0) report.suppressedBefore = admission.suppressedBefore
       const text = renderReport(report)
@@ -162,7 +165,7 @@ class Watchdog implements Dogslow {
 
   #finished(context: RequestContext, statusCode: number | undefined, durationMs: number): void {
     const entry = this.#watch?.end(context)
-    if (entry === undefined) return
+    if (entry === undefined || entry.suppressed) return
     const complete = () =>
       this.#delivery.complete({
         requestId: context.id,

@@ -8,6 +8,10 @@ export interface WatchEntry {
   readonly seq: number
   /** Reported by the watchdog thread while native code held the loop. */
   reportedNatively?: boolean
+  /** The main thread has handled the watchdog thread's report of that native block. */
+  nativeHandled?: boolean
+  /** The rate limit dropped its report, so its completion is not announced either. */
+  suppressed?: boolean
   /** Report file, once written. */
   file?: string
   /** Settles when the report's file sink has finished. */
@@ -75,7 +79,7 @@ export class RequestWatch {
       // before the main thread's timer could claim it.
       if (entry.seq === this.#publisher?.nativeClaimedSeq()) {
         entry.reportedNatively = true
-        this.reportedNatively.set(entry.seq, entry)
+        if (!entry.nativeHandled) this.reportedNatively.set(entry.seq, entry)
         return entry
       }
       return undefined
@@ -83,6 +87,12 @@ export class RequestWatch {
     const reported = this.reported.get(context)
     if (reported !== undefined) this.reported.delete(context)
     return reported
+  }
+
+  /** The rate limit dropped this request's report: forget it now, and announce no completion. */
+  suppress(entry: WatchEntry): void {
+    entry.suppressed = true
+    this.reported.delete(entry.context)
   }
 
   /** The oldest unreported request. */
@@ -98,7 +108,7 @@ export class RequestWatch {
       if (entry.deadline > now) break
       if (entry.seq <= nativeSeq) {
         entry.reportedNatively = true
-        this.reportedNatively.set(entry.seq, entry)
+        if (!entry.nativeHandled) this.reportedNatively.set(entry.seq, entry)
       }
       due.push(entry)
     }

@@ -149,11 +149,32 @@ describe('createDogslow sinks', () => {
   it('rate-limits a storm of slow requests and announces how many were suppressed', async () => {
     const events = collectDiagnostics()
     const dir = tempDir()
-    const dog = watchdog({ timerMs: 100, outputDir: dir, rateLimit: { maxReports: 3, intervalMs: 1500 } })
+    const completions: DogslowCompletion[] = []
+    const followUps: string[] = []
+    const logger = {
+      info: (_object: object, message?: string) => followUps.push(String(message)),
+      warn() {},
+      error() {},
+    }
+    const dog = watchdog({
+      timerMs: 100,
+      outputDir: dir,
+      logger,
+      onComplete: (c) => completions.push(c),
+      rateLimit: { maxReports: 3, intervalMs: 1500 },
+    })
     const url = await listen(dog.wrap(slowHandler(300)))
     await Promise.all(Array.from({ length: 10 }, (_, i) => fetch(`${url}/storm/${i}`).then((r) => r.text())))
     await sleep(300)
     expect(reportFiles(dir)).toHaveLength(3)
+    // Follow-ups only for the 3 reported requests: a suppressed report has no follow-up either.
+    await until(() => completions.length >= 3)
+    await sleep(200)
+    expect(completions).toHaveLength(3)
+    expect(followUps).toHaveLength(3)
+    const reported = (await waitForReports(dir, 3)).map((text) => /\/storm\/\d+/.exec(text)?.[0])
+    expect(completions.map((c) => new URL(c.url ?? '').pathname).sort()).toEqual([...reported].sort())
+    for (const text of await waitForReports(dir, 3)) expect(text).toMatch(/\nSlow request \S+ \(GET \S+\/storm\/\d+\) completed with status 200 after /)
     await until(() => events.some((e) => e.scope === 'dogslow.rate-limit'), 5000)
     expect(events.find((e) => e.scope === 'dogslow.rate-limit')?.message).toMatch(/^7 /)
     // The next window admits again, and its first report carries the count.
