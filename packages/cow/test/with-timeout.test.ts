@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { startHttpServer } from '@intro/test-utils'
 import { describe, expect, it } from 'vitest'
 import { CowErrorCode, TimeoutError, preemptionMode, withTimeout } from '../src/index.js'
@@ -20,11 +19,17 @@ function elapsed(start: number): number {
   return performance.now() - start
 }
 
-function threadCount(): number {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Threads:'))
-  return Number(line?.split(/\s+/)[1])
+// Preemption lands at the deadline or after it, within a margin a loaded 2-core machine still
+// meets (a timer, a watchdog thread and the interrupt check; ~1–30 ms quiet, up to ~250 loaded).
+const MARGIN_MS = 400
+
+// An event-loop timer (the async path) may fire up to a millisecond early: libuv counts whole
+// milliseconds from the loop's cached time.
+const TIMER_EARLY_MS = 1
+
+function expectWindow(ms: number, deadlineMs: number, earlyMs = 0): void {
+  expect(ms).toBeGreaterThanOrEqual(deadlineMs - earlyMs)
+  expect(ms).toBeLessThan(deadlineMs + MARGIN_MS)
 }
 
 describe('withTimeout', () => {
@@ -40,8 +45,7 @@ describe('withTimeout', () => {
   it('interrupts a catastrophic regex near the deadline with the caller’s error', () => {
     const start = performance.now()
     expect(() => withTimeout(100, RuntimeError, () => evilRegex.test(evilInput))).toThrow(RuntimeError)
-    expect(elapsed(start)).toBeGreaterThanOrEqual(95)
-    expect(elapsed(start)).toBeLessThan(1_500)
+    expectWindow(elapsed(start), 100)
   })
 
   it('interrupts a busy loop near the deadline with the caller’s error', () => {
@@ -53,7 +57,7 @@ describe('withTimeout', () => {
       error = caught
     }
     expect(error).toBeInstanceOf(RuntimeError)
-    expect(elapsed(start)).toBeLessThan(1_500)
+    expectWindow(elapsed(start), 100)
   })
 
   it('interrupts the synchronous part of an async block and returns a rejected promise without running it on', async () => {
@@ -68,8 +72,7 @@ describe('withTimeout', () => {
         after = true
       })
     }).not.toThrow()
-    expect(elapsed(start)).toBeGreaterThanOrEqual(99)
-    expect(elapsed(start)).toBeLessThan(500)
+    expectWindow(elapsed(start), 100)
     expect(returned).toBeInstanceOf(Promise)
     await expect(returned).rejects.toBeInstanceOf(RuntimeError)
     expect(signal?.aborted).toBe(true)
@@ -120,9 +123,18 @@ describe('withTimeout', () => {
     expect((made as { timeoutMs: number }).timeoutMs).toBe(20)
   })
 
-  it('accepts fractional milliseconds', () => {
+  it('accepts fractional milliseconds, as milliseconds', async () => {
     expect(withTimeout(0.5, () => 'fast')).toBe('fast')
-    expect(() => withTimeout(0.5, spin)).toThrow(TimeoutError)
+    for (const ms of [0.5, 20.5]) {
+      const start = performance.now()
+      const error = withTimeoutError(() => withTimeout(ms, spin))
+      expectWindow(elapsed(start), ms)
+      expect(error).toBeInstanceOf(TimeoutError)
+      expect((error as TimeoutError).timeoutMs).toBe(ms)
+    }
+    const start = performance.now()
+    await expect(withTimeout(20.5, () => new Promise(() => {}))).rejects.toBeInstanceOf(TimeoutError)
+    expectWindow(elapsed(start), 20.5, TIMER_EARLY_MS)
   })
 
   it('rejects invalid limits and error specs at the call', () => {
@@ -222,7 +234,7 @@ describe('withTimeout nesting', () => {
     )
     expect(error).toBeInstanceOf(OuterError)
     expect(innerCatchRan).toBe(false)
-    expect(elapsed(start)).toBeLessThan(2_000)
+    expectWindow(elapsed(start), 80)
   })
 
   it('unwinds several levels to the one whose deadline passed', () => {
@@ -289,7 +301,7 @@ describe('withTimeout async', () => {
           return response.text()
         }),
       ).rejects.toBeInstanceOf(RuntimeError)
-      expect(elapsed(start)).toBeLessThan(2_000)
+      expectWindow(elapsed(start), 100, TIMER_EARLY_MS)
       expect(seen?.aborted).toBe(true)
       expect(seen?.reason).toBeInstanceOf(RuntimeError)
       await expect.poll(() => closed).toBe(true)
@@ -325,23 +337,5 @@ describe('withTimeout health', () => {
     } finally {
       await server.stop()
     }
-  })
-
-  it('keeps memory, threads and handles flat over 100,000 calls', async () => {
-    const run = (n: number) => {
-      for (let i = 0; i < n; i++) withTimeout(1_000, RuntimeError, () => i)
-    }
-    run(5_000)
-    globalThis.gc?.()
-    const handlesBefore = process.getActiveResourcesInfo().length
-    const threadsBefore = threadCount()
-    const heapBefore = process.memoryUsage().heapUsed
-    run(100_000)
-    for (let i = 0; i < 20; i++) expect(() => withTimeout(1, RuntimeError, spin)).toThrow(RuntimeError)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    globalThis.gc?.()
-    expect(threadCount()).toBe(threadsBefore)
-    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(handlesBefore)
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(32 * 1024 * 1024)
   })
 })

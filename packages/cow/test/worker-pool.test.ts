@@ -26,7 +26,9 @@ describe('createWorkerPool', () => {
     const p = pool()
     const start = performance.now()
     await expect(p.run(100, RuntimeError, 'spin')).rejects.toBeInstanceOf(RuntimeError)
-    expect(performance.now() - start).toBeLessThan(2_000)
+    // At the deadline (an event-loop timer: up to 1 ms early), within a loaded machine's margin.
+    expect(performance.now() - start).toBeGreaterThanOrEqual(99)
+    expect(performance.now() - start).toBeLessThan(500)
     await expect(p.run(100, undefined, 'evilRegex', 40)).rejects.toBeInstanceOf(TimeoutError)
     await expect(p.run(2_000, RuntimeError, 'add', 1, 1)).resolves.toBe(2)
     expect(p.size).toBe(1)
