@@ -5,7 +5,7 @@ export type { GeordiWorker } from './worker.js'
 export { GeordiError, GeordiErrorCodes } from './errors.js'
 export type { GeordiErrorCode } from './errors.js'
 export { GEORDI_PARAM } from './geordi-param.js'
-export { JOB_CHANNEL } from './run-job.js'
+export { JOB_CHANNEL } from './job-channel.js'
 export { GeordiModes, JobStates, ResultFiles } from './types.js'
 export type {
   AuthorizeHook,

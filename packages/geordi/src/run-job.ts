@@ -3,6 +3,7 @@ import { redactHeaders, redactUrl, reportDiagnostic } from '@intro/core'
 import { fullUrl, headersObject } from './capture-request.js'
 import { profileClockUs, startCpuProfile, trimProfileStart } from './cpu-profiler.js'
 import { GeordiError, GeordiErrorCodes, describeFailure } from './errors.js'
+import { JOB_CHANNEL } from './job-channel.js'
 import type { GeordiJobData } from './job-data.js'
 import { renderProfileReport } from './render/index.js'
 import type { CpuProfile, FunctionSummary, RenderReportResult } from './render/index.js'
@@ -10,8 +11,6 @@ import { type ReplayResponse, type ReplayTarget, replayRequest } from './replay.
 import { isFinal, type ResultStore } from './result-store.js'
 import { type JobStatus, ResultFiles } from './types.js'
 
-/** Channel on which every job's final state and timings are published (`{ id, state, workerHost, timings, error }`). */
-export const JOB_CHANNEL = 'intro:geordi:job'
 const jobChannel = diagnosticsChannel.channel(JOB_CHANNEL)
 
 /** What {@link runJob} needs besides the job. */

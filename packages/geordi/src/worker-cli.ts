@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util'
 import { DIAGNOSTICS_CHANNEL, type DiagnosticEvent } from '@intro/core'
 import { isMainModule } from './is-main-module.js'
 import { resolveWorkerOptions } from './options.js'
-import { JOB_CHANNEL } from './run-job.js'
+import { JOB_CHANNEL } from './job-channel.js'
 import type { JobStatus } from './types.js'
-import { type GeordiWorker, startGeordiWorker } from './worker.js'
+import type { GeordiWorker } from './worker.js'
 
 const usage = `Usage: geordi-worker --app <module> [options]
 
@@ -72,7 +72,9 @@ function timestamped(stream: WorkerCliOutput['stderr']): (line: string) => void 
 }
 
 function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  if (!(error instanceof Error)) return String(error)
+  const code = (error as { code?: unknown }).code
+  return `${error.name}: ${error.message}${typeof code === 'string' ? ` (${code})` : ''}`
 }
 
 /**
@@ -176,6 +178,8 @@ export async function runWorkerCli(argv: string[], output: WorkerCliOutput = pro
   try {
     let worker: GeordiWorker
     try {
+      // Loaded only now: BullMQ and the renderer take a while to load, usage errors need neither.
+      const { startGeordiWorker } = await import('./worker.js')
       worker = await startGeordiWorker(options)
     } catch (error) {
       output.stderr.write(`geordi-worker: could not start: ${describeError(error)}\n`)

@@ -28,6 +28,55 @@ export interface WorkerProcess {
   stop(): Promise<void>
 }
 
+/** The built `geordi-worker` bin, run as `node dist/worker-cli.js` (global setup builds it). */
+export const WORKER_BIN = join(import.meta.dirname, '..', 'dist', 'worker-cli.js')
+
+/** Environment of the parent without geordi's and Redis's variables, so only the flags configure a worker. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^(GEORDI_|REDIS_URL$|INTRO_DIAGNOSTICS$)/.test(name)) env[name] = value
+  }
+  return { ...env, ...extra }
+}
+
+/**
+ * Starts the `geordi-worker` bin and resolves once it logs its ready line. Diagnostics stay on:
+ * everything it prints is in `output()`.
+ */
+export async function startWorkerBin(args: string[], env: Record<string, string> = cleanEnv()): Promise<WorkerProcess & { readyLine: string }> {
+  const child = spawn(process.execPath, [WORKER_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const readyLine = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`geordi-worker did not start: ${output}`)), 20_000)
+    child.once('exit', (code) => reject(new Error(`geordi-worker exited with ${code}: ${output}`)))
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      output += `${line}\n`
+      if (line.includes('geordi-worker ready:')) {
+        clearTimeout(timer)
+        resolve(line)
+      }
+    })
+  })
+  const host = /host (.+?), queue /.exec(readyLine)?.[1] ?? ''
+  return { host, child, readyLine, output: () => output, stop: () => stopChild(child) }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
 export async function startWorkerProcess(env: Record<string, string>, app = EXPRESS_APP): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [join(FIXTURES, 'worker-process.mjs'), app], {
     env: { ...process.env, ...env, INTRO_DIAGNOSTICS: 'silent' },
@@ -51,16 +100,7 @@ export async function startWorkerProcess(env: Record<string, string>, app = EXPR
     host,
     child,
     output: () => output,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        child.once('exit', () => {
-          clearTimeout(timer)
-          resolve()
-        })
-        child.kill('SIGTERM')
-      }),
+    stop: () => stopChild(child),
   }
 }
 
