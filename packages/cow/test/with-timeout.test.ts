@@ -104,6 +104,12 @@ describe('withTimeout', () => {
     expect(() => withTimeout(20, RuntimeError, plain)).toThrow(RuntimeError)
   })
 
+  it('passes a signal only to a block that declares a parameter (fn.length > 0)', () => {
+    expect(withTimeout(1_000, (signal) => signal)).toBeInstanceOf(AbortSignal)
+    expect(withTimeout(1_000, (...args: unknown[]) => args[0])).toBeUndefined()
+    expect(withTimeout(1_000, (signal: unknown = 'fallback') => signal)).toBe('fallback')
+  })
+
   it('throws TimeoutError with code ERR_INTRO_TIMEOUT when no error is given', () => {
     let error: unknown
     try {
