@@ -1,4 +1,3 @@
-import { appendFileSync } from 'node:fs'
 import { type RequestContext, getContext, redactUrl, safeExecute } from '@intro/core'
 import type { Delivery } from './deliver.js'
 import type { MonitorMessage } from './monitor-thread.js'
@@ -139,7 +138,7 @@ export class BlockedReports {
       const file = message.file
       if (file !== undefined && message.appendDetails && entry !== undefined) {
         const details = renderReport({ ...report, loop: { ...loop, note: 'the loop is free again; these are the request details' } })
-        safeExecute('dogslow.sink.file', () => appendFileSync(file, `\n${'-'.repeat(72)}\nUpdate: the event loop is free again.\n\n${details}`))
+        this.#delivery.appendNow(file, `\n${'-'.repeat(72)}\nUpdate: the event loop is free again.\n\n${details}`)
       }
       const preWritten = file !== undefined ? { file } : { fileError: new Error(message.error ?? 'not written') }
       const delivered = this.#delivery.deliver(report, message.text, this.#settings.logToFile ? preWritten : undefined)

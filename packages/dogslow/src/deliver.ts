@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { reportDiagnostic, safeExecute } from '@intro/core'
+import { appendFileSync } from 'node:fs'
+import { reportDiagnostic } from '@intro/core'
 import { DogslowError, DogslowErrorCode } from './errors.js'
 import { formatDuration } from './format.js'
 import { EmailSink } from './sinks/email-sink.js'
@@ -35,10 +36,10 @@ export class Delivery {
     this.#email = settings.email === undefined ? undefined : new EmailSink(settings.email)
   }
 
-  /** Reports a sink failure once, until the same sink succeeds again. */
-  sinkFailed(sink: string, error: unknown): void {
-    if (this.#failing.has(sink)) return
-    this.#failing.add(sink)
+  /** Reports a sink failure once, until the same sink (or the same `key` of it) succeeds again. */
+  sinkFailed(sink: string, error: unknown, key: string = sink): void {
+    if (this.#failing.has(key)) return
+    this.#failing.add(key)
     reportDiagnostic({
       level: 'error',
       scope: `dogslow.sink.${sink}`,
@@ -47,8 +48,8 @@ export class Delivery {
     })
   }
 
-  #ok(sink: string): void {
-    this.#failing.delete(sink)
+  #ok(key: string): void {
+    this.#failing.delete(key)
   }
 
   #track<T>(promise: Promise<T>): void {
@@ -56,13 +57,35 @@ export class Delivery {
     promise.finally(() => this.#pending.delete(promise)).catch(() => {})
   }
 
-  #async(sink: string, run: () => Promise<unknown>): void {
+  /**
+   * Runs a synchronous sink (logger, channel, user callback). `key` tells apart calls of one sink
+   * that fail independently (a logger whose `warn` throws while `info` works): each is reported
+   * once until it works again. A callback's rejected promise counts as a failure too.
+   */
+  #sync(sink: string, run: () => unknown, key: string = sink): void {
+    try {
+      const result = run()
+      if (result instanceof Promise) {
+        // Not tracked: close() must not wait on a user's promise that may never settle.
+        result.then(
+          () => this.#ok(key),
+          (error: unknown) => this.sinkFailed(sink, error, key),
+        )
+        return
+      }
+      this.#ok(key)
+    } catch (error) {
+      this.sinkFailed(sink, error, key)
+    }
+  }
+
+  #async(sink: string, run: () => Promise<unknown>, key: string = sink): void {
     const promise = (async () => {
       try {
         await run()
-        this.#ok(sink)
+        this.#ok(key)
       } catch (error) {
-        this.sinkFailed(sink, error)
+        this.sinkFailed(sink, error, key)
       }
     })()
     this.#track(promise)
@@ -95,21 +118,16 @@ export class Delivery {
     this.#track(fileDone)
     const logger = settings.logger
     if (logger !== undefined) {
-      const level = settings.logLevel
-      const log = logger[level] ?? logger.warn
-      const ok = safeExecute('dogslow.sink.logger', () => {
-        log.call(logger, { dogslow: report }, text)
-        return true
-      })
-      if (ok) this.#ok('logger')
+      const level = logger[settings.logLevel] === undefined ? 'warn' : settings.logLevel
+      this.#sync('logger', () => logger[level]?.call(logger, { dogslow: report }, text), `logger.${level}`)
     }
     const email = this.#email
     if (email !== undefined) this.#async('email', () => email.send(report, text))
-    if (reportChannel.hasSubscribers) safeExecute('dogslow.sink.channel', () => reportChannel.publish({ report, text }))
+    if (reportChannel.hasSubscribers) this.#sync('channel', () => reportChannel.publish({ report, text }))
     const onReport = settings.onReport
     if (onReport !== undefined) {
       // After the file, so the callback sees `report.file`.
-      this.#track(fileDone.then(() => safeExecute('dogslow.sink.callback', () => onReport(report, text))))
+      this.#track(fileDone.then(() => this.#sync('callback', () => onReport(report, text))))
     }
     return fileDone
   }
@@ -126,7 +144,7 @@ export class Delivery {
       }
     }
     const logger = settings.logger
-    if (logger !== undefined) safeExecute('dogslow.sink.logger', () => logger.warn({ dogslow: dump }, text))
+    if (logger !== undefined) this.#sync('logger', () => logger.warn({ dogslow: dump }, text), 'logger.warn')
   }
 
   /** The short follow-up when a reported request finally completes. */
@@ -134,12 +152,17 @@ export class Delivery {
     const status = completion.aborted ? 'aborted by the client' : `completed with status ${completion.statusCode}`
     const line = `Slow request ${completion.requestId} (${completion.method ?? ''} ${completion.url ?? ''}) ${status} after ${formatDuration(completion.durationMs)}`
     const logger = this.#settings.logger
-    if (logger !== undefined) safeExecute('dogslow.sink.logger', () => logger.info({ dogslow: completion }, line))
+    if (logger !== undefined) this.#sync('logger', () => logger.info({ dogslow: completion }, line), 'logger.info')
     const file = completion.file
-    if (file !== undefined) this.#async('file', () => appendToReportFile(file, `\n${line}\n`))
-    if (completeChannel.hasSubscribers) safeExecute('dogslow.sink.channel', () => completeChannel.publish(completion))
+    if (file !== undefined) this.#async('file', () => appendToReportFile(file, `\n${line}\n`), 'file.append')
+    if (completeChannel.hasSubscribers) this.#sync('channel', () => completeChannel.publish(completion))
     const onComplete = this.#settings.onComplete
-    if (onComplete !== undefined) safeExecute('dogslow.sink.callback', () => onComplete(completion))
+    if (onComplete !== undefined) this.#sync('callback', () => onComplete(completion), 'callback.onComplete')
+  }
+
+  /** Appends to a report file now (the loop was just freed, and the details belong right after the report). */
+  appendNow(file: string, text: string): void {
+    this.#sync('file', () => appendFileSync(file, text, { mode: 0o600 }), 'file.append')
   }
 
   /** Announces reports dropped by the rate limit. */
@@ -147,7 +170,7 @@ export class Delivery {
     const message = `${count} slow-request report(s) suppressed by the rate limit`
     reportDiagnostic({ level: 'warn', scope: 'dogslow.rate-limit', message })
     const logger = this.#settings.logger
-    if (logger !== undefined) safeExecute('dogslow.sink.logger', () => logger.warn({ dogslow: { suppressed: count } }, message))
+    if (logger !== undefined) this.#sync('logger', () => logger.warn({ dogslow: { suppressed: count } }, message), 'logger.warn')
   }
 
   /** Waits for deliveries in progress, then closes the SMTP transport. */

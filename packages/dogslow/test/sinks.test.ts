@@ -119,13 +119,18 @@ describe('createDogslow sinks', () => {
     expect((fileErrors[0]?.error as DogslowError | undefined)?.code).toBe('ERR_INTRO_DOGSLOW_SINK')
   })
 
-  it('a throwing callback or logger changes neither the response nor the other sinks', async () => {
+  it('a throwing logger or callback changes neither the responses nor the other sinks, and is reported once', async () => {
     const events = collectDiagnostics()
     const dir = tempDir()
+    let logged = 0
+    let called = 0
+    const loggerDown = new Error('logger down')
+    const callbackBug = new Error('callback bug')
     const logger = {
       info() {},
       warn() {
-        throw new Error('logger down')
+        logged++
+        throw loggerDown
       },
       error() {},
     }
@@ -134,16 +139,30 @@ describe('createDogslow sinks', () => {
       outputDir: dir,
       logger,
       onReport: () => {
-        throw new Error('callback bug')
+        called++
+        throw callbackBug
       },
     })
     const url = await listen(dog.wrap(slowHandler(400)))
-    const response = await fetch(url)
-    expect(response.status).toBe(200)
-    expect(await response.text()).toBe('ok')
-    await waitForReports(dir, 1)
-    await until(() => events.some((e) => e.scope === 'dogslow.sink.callback'))
-    expect(events.some((e) => e.scope === 'dogslow.sink.logger')).toBe(true)
+    for (const path of ['/first', '/second']) {
+      const response = await fetch(url + path)
+      expect(response.status).toBe(200)
+      expect(await response.text()).toBe('ok')
+    }
+    await waitForReports(dir, 2)
+    await until(() => logged === 2 && called === 2)
+    await sleep(50)
+    for (const [scope, cause] of [
+      ['dogslow.sink.logger', loggerDown],
+      ['dogslow.sink.callback', callbackBug],
+    ] as const) {
+      const failures = events.filter((e) => e.scope === scope)
+      expect(failures).toHaveLength(1)
+      const error = failures[0]?.error as DogslowError
+      expect(error).toBeInstanceOf(DogslowError)
+      expect(error.code).toBe('ERR_INTRO_DOGSLOW_SINK')
+      expect(error.cause).toBe(cause)
+    }
   })
 
   it('rate-limits a storm of slow requests and announces how many were suppressed', async () => {
