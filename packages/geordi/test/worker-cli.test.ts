@@ -74,7 +74,7 @@ async function dumpRedis(): Promise<string> {
               : type === 'set'
                 ? await client.smembers(key)
                 : type === 'zset'
-                  ? await client.zrange(key, 0, -1, 'WITHSCORES')
+                  ? await client.zrange(key, '0', '-1', 'WITHSCORES')
                   : type === 'stream'
                     ? await client.xrange(key, '-', '+')
                     : `unknown type ${type}`
