@@ -47,9 +47,26 @@ export function createStats(options: StatsOptions = {}): Stats {
   }
   const recordException = () => transport.increment(MiscMetric.exceptions, 1)
   if (resolved.exceptions) {
-    process.on('uncaughtExceptionMonitor', recordException)
-    stops.push(() => process.off('uncaughtExceptionMonitor', recordException))
+    // Without an 'uncaughtException' handler the process exits right after the monitors run,
+    // with no further turn of the event loop: a counter left in the buffer would never be sent.
+    const onUncaught = () =>
+      safeExecute('stats.exception', () => {
+        recordException()
+        transport.flush()
+      })
+    process.on('uncaughtExceptionMonitor', onUncaught)
+    stops.push(() => process.off('uncaughtExceptionMonitor', onUncaught))
   }
+  // A process that ends on its own ('beforeExit') or through process.exit() ('exit') would lose
+  // up to flushIntervalMs of metrics otherwise; an empty buffer sends nothing, so 'beforeExit'
+  // does not keep the process alive.
+  const flush = () => safeExecute('stats.flush', () => transport.flush())
+  process.on('beforeExit', flush)
+  process.on('exit', flush)
+  stops.push(() => {
+    process.off('beforeExit', flush)
+    process.off('exit', flush)
+  })
   if (resolved.dogslowReports) {
     const onReport = () => transport.increment(MiscMetric.dogslowReports, 1)
     diagnosticsChannel.subscribe(DOGSLOW_REPORT_CHANNEL, onReport)

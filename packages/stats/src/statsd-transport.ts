@@ -39,6 +39,13 @@ function cachedLookup(host: string, ttlMs: number) {
   refresh()
   return (hostname: string, options: unknown, callback?: LookupCallback) => {
     const cb = (typeof options === 'function' ? options : callback) as LookupCallback
+    // dgram binds its socket through this lookup too ('0.0.0.0'): answered synchronously, a first
+    // send from a dying process (an uncaught exception's counter) still leaves before it exits.
+    const literal = net.isIP(hostname)
+    if (literal !== 0) {
+      cb(null, hostname, literal)
+      return
+    }
     if (hostname !== host) {
       dns.lookup(hostname, { family: 4 }, cb)
       return
@@ -138,6 +145,20 @@ export class StatsdTransport {
     if (this.#full()) return
     if (this.#tagged) this.#client.gauge(name, value, toTags(tags))
     else this.#client.gauge(graphiteKey(name, tags), value)
+  }
+
+  /**
+   * Hands the buffer to the socket now. The send itself is synchronous once the socket is bound
+   * and the host resolved, so this works from `uncaughtExceptionMonitor` and `'exit'` listeners,
+   * after which the process runs no more callbacks.
+   */
+  flush(): void {
+    if (this.#closed) return
+    try {
+      this.#client.flush()
+    } catch (error) {
+      this.#onError(error as Error)
+    }
   }
 
   close(): Promise<void> {

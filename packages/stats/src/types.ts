@@ -74,7 +74,7 @@ export interface StatsOptions {
   processIntervalMs?: number
   /**
    * Count `uncaughtException`s (observed with `uncaughtExceptionMonitor`, which changes nothing
-   * about how the process handles them).
+   * about how the process handles them) and send the buffer at once, before the process dies.
    * @defaultValue `true`
    */
   exceptions?: boolean

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import diagnosticsChannel from 'node:diagnostics_channel'
+import { fileURLToPath } from 'node:url'
 import { expressMiddleware, onDiagnostic, startOperation, wrapHandler } from '@intro/core'
 import { type StatsdServer, startStatsd } from '@intro/test-utils'
 import express from 'express'
@@ -118,6 +120,68 @@ describe('createStats request metrics', () => {
     const server = await listen(app)
     cleanups.push(() => server.close())
     for (let i = 0; i < 20; i++) expect(await (await fetch(`${server.url}/ok`)).text()).toBe('fine')
+  })
+})
+
+/** Runs test/fixtures/stats-exit.mjs on the built package; resolves once it has exited. */
+function runChild(
+  env: Record<string, string>,
+  onStdout: (line: string) => void = () => {},
+): Promise<{ code: number | null; stderr: string }> {
+  const fixture = fileURLToPath(new URL('./fixtures/stats-exit.mjs', import.meta.url))
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture], {
+      env: {
+        ...process.env,
+        // the built package, as an app loads it (the test task builds first)
+        STATS_ENTRY: new URL('../dist/index.js', import.meta.url).href,
+        STATSD_PORT: String(statsd.port),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) onStdout(line)
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child did not exit; stderr: ${stderr}`))
+    }, 15_000)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stderr })
+    })
+  })
+}
+
+describe('createStats in a process that ends', () => {
+  it.each(['127.0.0.1', 'localhost'])(
+    'counts an exception thrown in a request handler that kills the process (StatsD at %s)',
+    async (host) => {
+      const p = prefix()
+      const exited = runChild({ MODE: 'uncaught', STATSD_HOST: host, PREFIX: p }, (line) => {
+        // the request fails: the process dies under it
+        fetch(`http://127.0.0.1:${line}/`).catch(() => {})
+      })
+      const { code, stderr } = await exited
+      expect(code).toBe(1)
+      expect(stderr).toContain('boom')
+      await eventually(() => statsd.counterTotal(`${p}.exceptions`) === 1, 3000)
+    },
+  )
+
+  it.each([
+    ['beforeExit', 0],
+    ['exit', 3],
+  ] as const)('sends the buffered metrics when the process ends through %s', async (mode, exitCode) => {
+    const p = prefix()
+    const { code } = await runChild({ MODE: mode, STATSD_HOST: '127.0.0.1', PREFIX: p })
+    expect(code).toBe(exitCode)
+    await eventually(() => statsd.counterTotal(`${p}.ended`) === 1, 3000)
   })
 })
 
@@ -240,6 +304,14 @@ describe('resolveStatsOptions', () => {
 })
 
 describe('Stats.close', () => {
+  it('sends what is still buffered', async () => {
+    const p = prefix()
+    const instance = createStats({ host: statsd.host, port: statsd.port, prefix: p, processIntervalMs: 0, flushIntervalMs: 600_000 })
+    instance.increment('closing.buffered', 2)
+    await instance.close()
+    await eventually(() => statsd.counterTotal(`${p}.closing.buffered`) === 2, 3000)
+  })
+
   it('leaves no timers or sockets behind', async () => {
     const before = process.getActiveResourcesInfo().length
     const instance = createStats({ host: statsd.host, port: statsd.port, processIntervalMs: 20 })
