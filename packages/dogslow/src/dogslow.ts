@@ -32,22 +32,25 @@ import type { Dogslow, DogslowDump, DogslowOptions, ResolvedSettings } from './t
 export const CAPTURE_CHANNEL = 'intro:dogslow:capture'
 const captureChannel = diagnosticsChannel.channel(CAPTURE_CHANNEL)
 
-/** Decides once whether a request is exempt (`ignoreUrls`), read at its deadline when the route is known. */
+/**
+ * Decides once how to tell whether a request is exempt (`ignoreUrls`); applied at its deadline,
+ * when the framework has matched its route. As in the original, exemptions name routes, not
+ * paths: strings and patterns are matched against the route template (`/orders/:id`, also as
+ * `GET /orders/:id`) or a job's name, and a request no route matched (a 404, a path a static
+ * handler serves outside any route) is never exempt, whatever its URL looks like.
+ */
 function ignoreMatcher(settings: ResolvedSettings): (context: RequestContext) => boolean {
   const { ignoreNames: names, ignorePatterns: patterns } = settings
   if (names.size === 0 && patterns.length === 0) return () => false
   return (context) => {
+    const candidates: string[] = []
     const route = context.route
-    if (route !== undefined && (names.has(route) || names.has(`${context.method} ${route}`))) return true
-    if (context.name !== undefined && names.has(context.name)) return true
-    if (patterns.length === 0 || context.url === undefined) return false
-    let path: string
-    try {
-      path = new URL(context.url, 'http://localhost').pathname
-    } catch {
-      return false
+    if (route !== undefined) {
+      candidates.push(route)
+      if (context.method !== undefined) candidates.push(`${context.method} ${route}`)
     }
-    return patterns.some((pattern) => pattern.test(path))
+    if (context.name !== undefined) candidates.push(context.name)
+    return candidates.some((candidate) => names.has(candidate) || patterns.some((pattern) => pattern.test(candidate)))
   }
 }
 

@@ -107,9 +107,9 @@ export interface DogslowOptions {
    */
   logLevel?: DogslowLogLevel | 'warning' | 'critical'
   /**
-   * Requests never reported: a string is a route template (`'/health'`, `'GET /health'`) or script
-   * name, matched exactly; a RegExp is tested against the URL path. A request without a route
-   * (unrouted, 404) is not exempted by a string.
+   * Requests never reported, by route: a string is a route template (`'/health'`, `'GET /health'`)
+   * or a job's name, matched exactly; a RegExp is tested against the same (`/^\/admin\//`). A
+   * request no route matched (a 404, a static file served outside any route) is never exempt.
    * @defaultValue `[]` (`DOGSLOW_IGNORE_URLS`, comma separated, `/regex/` for patterns)
    */
   ignoreUrls?: ReadonlyArray<string | RegExp>

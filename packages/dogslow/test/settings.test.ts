@@ -104,25 +104,50 @@ describe('createDogslow settings', () => {
     expect(globalThis.setTimeout).toBe(before)
   })
 
-  it('exempts ignored routes and patterns, but not an unrouted path', async () => {
+  it('exempts routes by name and by pattern of the route template, but never a path no route matched', async () => {
     const dir = tempDir()
     const reports: DogslowReport[] = []
     const dog = watchdog({ env: {}, timerMs: 150, outputDir: dir, ignoreUrls: ['/health', /^\/static\//], onReport: (r) => reports.push(r) })
     const express = (await import('express')).default
     const app = express()
     app.use(dog.express())
-    app.get('/health', async (_req, res) => {
+    const slow = async (_req: unknown, res: { send(body: string): void }) => {
       await sleep(400)
       res.send('ok')
-    })
+    }
+    app.get('/health', slow)
+    app.get('/static/:file', slow)
+    app.get('/orders/:id', slow)
     app.use(async (_req, res) => {
       await sleep(400)
       res.status(404).send('nope')
     })
     const url = await listen((await import('node:http')).createServer(app))
-    await Promise.all(['/health', '/static/app.js', '/health-check'].map((p) => fetch(url + p).then((r) => r.text())))
+    // Exempt: a named route, a route whose template matches the pattern. Reported: a route not
+    // listed, and two unrouted paths, one of them looking like the pattern.
+    const paths = ['/health', '/static/app.js', '/orders/7', '/health-check', '/static/deep/app.js']
+    const statuses = await Promise.all(paths.map((p) => fetch(url + p).then(async (r) => (await r.text(), r.status))))
+    expect(statuses).toEqual([200, 200, 200, 404, 404])
+    await waitForReports(dir, 3)
+    await sleep(200)
+    expect(reports.map((r) => new URL(r.request.url ?? '').pathname).sort()).toEqual(['/health-check', '/orders/7', '/static/deep/app.js'])
+  })
+
+  it('matches DOGSLOW_IGNORE_URLS patterns against "METHOD template" too', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ env: { DOGSLOW_IGNORE_URLS: '/^POST \\/upload/' }, timerMs: 150, outputDir: dir, onReport: (r) => reports.push(r) })
+    const express = (await import('express')).default
+    const app = express()
+    app.use(dog.express())
+    app.all('/upload', async (_req, res) => {
+      await sleep(400)
+      res.send('ok')
+    })
+    const url = await listen((await import('node:http')).createServer(app))
+    await Promise.all(['POST', 'PUT'].map((method) => fetch(`${url}/upload`, { method, body: 'x' }).then((r) => r.text())))
     await waitForReports(dir, 1)
     await sleep(200)
-    expect(reports.map((r) => new URL(r.request.url ?? '').pathname)).toEqual(['/health-check'])
+    expect(reports.map((r) => r.request.method)).toEqual(['PUT'])
   })
 })
