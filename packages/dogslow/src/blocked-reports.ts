@@ -84,7 +84,7 @@ export class BlockedReports {
         // Another request's locals are not this request's business: keep only the frames.
         const shown = own ? frames : frames.map(({ locals: _locals, ...frame }) => frame)
         const input = { reason: 'deadline' as const, now, loop, frames: shown }
-        const report = buildReport(entry.context, this.#settings.stackVars || !own ? input : { ...input, localsNote: LOCALS_OFF_NOTE }, this.#settings)
+        const report = buildReport(entry.context, this.#settings.stackVars ? input : { ...input, localsNote: LOCALS_OFF_NOTE }, this.#settings)
         if (admission.suppressedBefore > 0) report.suppressedBefore = admission.suppressedBefore
         const text = renderReport(report)
         const token = this.#nextToken++

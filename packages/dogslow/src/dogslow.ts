@@ -22,7 +22,7 @@ import { LoopMonitor } from './loop-monitor.js'
 import type { MonitorMessage } from './monitor-thread.js'
 import { RateLimiter } from './rate-limit.js'
 import { buildReport } from './report-builder.js'
-import { renderDump, renderReport } from './render-text.js'
+import { LOCALS_OFF_NOTE, renderDump, renderReport } from './render-text.js'
 import { RequestWatch, type WatchEntry } from './request-watch.js'
 import { resolveSettings } from './settings.js'
 import { traceTimers } from './timer-tracking.js'
@@ -129,7 +129,8 @@ class Watchdog implements Dogslow {
       if (lateMs > 1000) {
         loop.note = `the watchdog fired ${Math.round(lateMs)} ms late: the event loop was blocked until just now${heartbeat === undefined ? '' : ' (too briefly for the watchdog thread)'}`
       }
-      this.#report(entry, () => buildReport(entry.context, { reason: 'deadline', now, loop }, this.settings), now)
+      const input = { reason: 'deadline' as const, now, loop }
+      this.#report(entry, () => buildReport(entry.context, this.settings.stackVars ? input : { ...input, localsNote: LOCALS_OFF_NOTE }, this.settings), now)
     }
   }
 

@@ -126,7 +126,13 @@ describe('createDogslow settings', () => {
     // Exempt: a named route, a route whose template matches the pattern. Reported: a route not
     // listed, and two unrouted paths, one of them looking like the pattern.
     const paths = ['/health', '/static/app.js', '/orders/7', '/health-check', '/static/deep/app.js']
-    const statuses = await Promise.all(paths.map((p) => fetch(url + p).then(async (r) => (await r.text(), r.status))))
+    const statuses = await Promise.all(
+      paths.map(async (p) => {
+        const response = await fetch(url + p)
+        await response.text()
+        return response.status
+      }),
+    )
     expect(statuses).toEqual([200, 200, 200, 404, 404])
     await waitForReports(dir, 3)
     await sleep(200)

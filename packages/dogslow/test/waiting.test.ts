@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowReport } from '../src/index.js'
-import { cleanup, defer, listen, markerLine, reportFiles, sleep, tempDir, waitForReports } from './helpers.js'
+import { cleanup, defer, listen, markerLine, reportFiles, sleep, tempDir, until, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
@@ -24,7 +24,8 @@ describe('createDogslow (waiting requests, node:http)', () => {
 
   it('reports a request sleeping on setTimeout past the deadline, naming the handler line', async () => {
     const dir = tempDir()
-    const dog = watchdog({ timerMs: 300, outputDir: dir })
+    const reports: Array<{ report: DogslowReport; text: string }> = []
+    const dog = watchdog({ timerMs: 300, outputDir: dir, onReport: (report, text) => reports.push({ report, text }) })
     const url = await listen(
       dog.wrap(async (_req, res) => {
         await new Promise((resolve) => setTimeout(resolve, 900)) // SLEEP-LINE
@@ -39,7 +40,29 @@ describe('createDogslow (waiting requests, node:http)', () => {
     // The line that set the timer, first in the timer's stack.
     const line = markerLine(import.meta.url, 'SLEEP-LINE')
     expect(text).toMatch(new RegExp(`\\[timer\\] setTimeout\\(900 ms\\)\\n.*\\n {6}at .*waiting\\.test\\.ts:${line}:\\d+\\)?\\n`))
-    expect(text).toContain('Process ID: ' + process.pid)
+    expect(text).toContain(`Process ID: ${process.pid}`)
+    // With locals off (the default), the report ends by saying how to turn them on.
+    await until(() => reports.length === 1)
+    expect(reports[0]?.text).toBe(text)
+    expect(text).toMatch(/\n\nLocal variables are off\. Set DOGSLOW_STACK_VARS=1 \(or the `stackVars: true` option\) to include them[^\n]*\n$/)
+    expect(reports[0]?.report.localsNote).toMatch(/DOGSLOW_STACK_VARS=1/)
     expect(await (await response).text()).toBe('slow')
+  })
+
+  it('does not end with the locals note when locals are on', async () => {
+    const dir = tempDir()
+    const reports: Array<{ report: DogslowReport; text: string }> = []
+    const dog = watchdog({ timerMs: 200, outputDir: dir, stackVars: true, onReport: (report, text) => reports.push({ report, text }) })
+    const url = await listen(
+      dog.wrap(async (_req, res) => {
+        await sleep(500)
+        res.end('slow')
+      }),
+    )
+    expect(await (await fetch(`${url}/with-locals`)).text()).toBe('slow')
+    await until(() => reports.length === 1)
+    expect(reports[0]?.text).toContain('Event loop: responsive')
+    expect(reports[0]?.text).not.toContain('DOGSLOW_STACK_VARS')
+    expect(reports[0]?.report.localsNote).toBeUndefined()
   })
 })
