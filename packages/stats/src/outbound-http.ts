@@ -24,7 +24,8 @@ export interface OutboundHttpOptions {
    */
   propagate?: (origin: string) => boolean
   /**
-   * Record each call as an `http` operation (timers by host, the slow-request watchdog).
+   * Record each call as an `http` operation until its response headers arrive (timers by host, the
+   * slow-request watchdog).
    * @defaultValue `true`
    */
   operations?: boolean
@@ -117,7 +118,10 @@ function instrumentFetch(options: Resolved): () => void {
         set.add(request)
       }
     })
-  const onTrailers = (message: unknown) => finish((message as { request: object }).request)
+  // The call ends when the response headers arrive: a body the app never reads (or only
+  // cancels) produces no 'trailers' event, and ending there would leave the operation open for
+  // the life of the process. The timer is time to response headers, as for node:http.
+  const onResponseHeaders = (message: unknown) => finish((message as { request: object }).request)
   const onError = (message: unknown) => {
     const { request, error } = message as { request: object; error: unknown }
     finish(request, error)
@@ -139,7 +143,7 @@ function instrumentFetch(options: Resolved): () => void {
     })
   const subscriptions: Array<[string, (message: unknown) => void]> = [
     ['undici:request:create', onCreate],
-    ['undici:request:trailers', onTrailers],
+    ['undici:request:headers', onResponseHeaders],
     ['undici:request:error', onError],
     ['undici:client:sendHeaders', onHeaders],
     ['undici:client:connectError', onConnectError],
@@ -199,11 +203,14 @@ function onClientRequest(options: Resolved, req: http.ClientRequest, defaultProt
   const handle = track(options, req.method, origin, req.path)
   if (handle === undefined) return
   let failure: unknown
-  // Listening for 'error' would make an unhandled request error silently handled; observing
-  // emit keeps the app's error behaviour exactly as it was.
+  // Listening for 'error' would make an unhandled request error silently handled, and listening
+  // for 'response' would stop node:http from discarding the body of a response nobody asked
+  // for; observing emit keeps the app's behaviour exactly as it was.
   const emit = req.emit
   req.emit = function (this: http.ClientRequest, event: string | symbol, ...args: unknown[]) {
     if (event === 'error') failure = args[0]
+    // Ended at the response headers, as fetch: a body the app never reads never ends the request.
+    else if (event === 'response') handle.end()
     return emit.call(this, event, ...args)
   } as typeof req.emit
   req.once('close', () => handle.end(failure))

@@ -150,6 +150,40 @@ describe('instrumentOutboundHttp', () => {
     expect(current).toEqual([])
   })
 
+  it('ends fetch and node:http calls at the response headers, even when the body is never read', async () => {
+    instrument()
+    const ended: Array<{ op: Operation; error: unknown }> = []
+    cleanups.push(onOperation({ end: (op, info) => ended.push({ op, error: info.error }) }))
+    // headers and a first megabyte, then a body that never ends: nothing but the headers can end the call
+    const endless = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' })
+      res.write(Buffer.alloc(1024 * 1024))
+    })
+    cleanups.push(() => endless.close())
+    const id = randomUUID()
+    const open = await runWithContext({ id }, async () => {
+      const response = await fetch(`${endless.url}/fetch`)
+      const request = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.get(`${endless.url}/http`, resolve).on('error', reject)
+      })
+      return { response, request, context: getContext() }
+    })
+    cleanups.push(
+      () => open.response.body?.cancel(),
+      () => open.request.destroy(),
+    )
+    const mine = await eventually(() => {
+      const list = ended.filter((e) => e.op.context?.id === id)
+      return list.length === 2 && list
+    })
+    expect(mine.map((e) => [e.op.description.split(' ')[0], e.error])).toEqual([
+      ['GET', undefined],
+      ['GET', undefined],
+    ])
+    expect(mine.map((e) => e.op.description.endsWith('/fetch') || e.op.description.endsWith('/http'))).toEqual([true, true])
+    expect(open.context?.operations.size).toBe(0)
+  })
+
   it('an unhandled request error stays unhandled', async () => {
     instrument()
     const closed = await listen(() => {})
