@@ -1,86 +1,57 @@
-// Cost of core's request adapter on the smallest possible handler: a bare
-// node:http hello world against the same handler through wrapHandler, idle
-// (no subscriber) and reporting (a lifecycle hook on every request).
+// Cost of core's request adapter on the smallest possible handler: a `node:http` hello world,
+// bare; inside AsyncLocalStorage#run alone (the floor of any tool that carries a request context
+// on this Node version); through wrapHandler, idle and with a lifecycle hook on every request;
+// and through OpenTelemetry's http instrumentation (a peer that also gives each request a
+// context and an id). Each arm is its own process (bench/lib/hello-arm.mjs).
 // Target from the issue: the adapter keeps at least 97 % of bare throughput.
-import { createServer } from 'node:http'
-import { runHttpScenario } from '../lib/index.mjs'
+import { fileURLToPath } from 'node:url'
+import { runHttpScenario, startForkedArm, startOtlpSink } from '../lib/index.mjs'
 
-function hello(_req, res) {
-  res.writeHead(200, { 'content-type': 'text/plain' })
-  res.end('hello world')
+const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
+const otelRegister = fileURLToPath(new URL('../fullstack/otel-register.mjs', import.meta.url))
+
+const otlp = await startOtlpSink()
+const env = {
+  OTEL_SERVICE_NAME: 'hello',
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http',
+  OTEL_TRACES_EXPORTER: 'otlp',
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${otlp.url}/v1/traces`,
+  OTEL_METRICS_EXPORTER: 'none',
+  OTEL_LOGS_EXPORTER: 'none',
 }
+const arm = (name, execArgv = []) => () => startForkedArm({ script: helloArm, args: [name], env, execArgv })
 
-function listen(listener) {
-  const server = createServer(listener)
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      resolve({
-        url: `http://127.0.0.1:${server.address().port}/`,
-        close: () => new Promise((done) => server.close(done)),
-      })
-    })
+try {
+  const result = await runHttpScenario({
+    name: 'core',
+    title: 'Core request adapter (node:http)',
+    description:
+      'A hello-world `node:http` handler, each arm in its own process: bare; inside `AsyncLocalStorage#run` alone ' +
+      '(what any tool that carries a request context pays on Node 20: async hooks enabled process-wide); wrapped by ' +
+      '`wrapHandler` from `@intro/core` (each request gets a context, a correlation id and the `X-Request-ID` ' +
+      'response header); "+ onFinish hook" adds a global `onRequestLifecycle` hook on every request; and ' +
+      "OpenTelemetry's zero-code http instrumentation (`@opentelemetry/sdk-node` + `auto-instrumentations-node` limited to http, spans batched over OTLP/HTTP to a local sink).",
+    arms: [
+      { name: 'bare node:http', start: arm('bare') },
+      { name: 'AsyncLocalStorage#run only', start: arm('als') },
+      { name: 'wrapHandler (idle)', start: arm('core') },
+      { name: 'wrapHandler + onFinish hook', start: arm('core-hook') },
+      { name: 'OpenTelemetry http', start: arm('otel', ['--import', otelRegister]) },
+    ],
+    durationSec: 3,
+    rounds: 7,
+    connections: 10,
+    target: { arm: 'wrapHandler (idle)', minRatio: 0.97, metric: 'cpu', label: 'wrapHandler keeps ≥ 97 % of bare node:http throughput' },
   })
-}
-
-async function loadCore() {
-  try {
-    return await import('@intro/core')
-  } catch (error) {
-    throw new Error(`@intro/core is not built or does not load (${error.message}): run \`pnpm turbo run build\` first`)
+  for (const a of result.arms) {
+    console.log(a.median === undefined ? `${a.name}: failed (${a.error})` : `${a.name}: ${a.cpuUsPerRequest} µs CPU/request, ${Math.round(a.median)} req/s`)
   }
+  if (otlp.requests === 0) {
+    console.error('✗ the OpenTelemetry arm exported no spans')
+    process.exitCode = 1
+  }
+  if (result.arms.some((a) => a.median === undefined)) process.exitCode = 1
+} finally {
+  await otlp.close()
 }
-
-let finished = 0
-
-const result = await runHttpScenario({
-  name: 'core',
-  title: 'Core request adapter (node:http)',
-  description:
-    'A hello-world `node:http` handler, bare and wrapped by `wrapHandler` from `@intro/core` ' +
-    '(each request gets a context, a correlation id and the `X-Request-ID` response header); ' +
-    '"reporting" adds a global `onRequestLifecycle` hook that runs on every finished request.',
-  arms: [
-    { name: 'bare node:http', start: () => listen(hello) },
-    {
-      name: 'wrapHandler (idle)',
-      async start() {
-        const { wrapHandler } = await loadCore()
-        return listen(wrapHandler(hello))
-      },
-    },
-    {
-      name: 'wrapHandler + onFinish hook',
-      async start() {
-        const { onRequestLifecycle, wrapHandler } = await loadCore()
-        const unsubscribe = onRequestLifecycle({
-          onFinish: () => {
-            finished++
-          },
-        })
-        const server = await listen(wrapHandler(hello))
-        return {
-          url: server.url,
-          close: async () => {
-            unsubscribe()
-            await server.close()
-          },
-        }
-      },
-    },
-  ],
-  durationSec: 2,
-  rounds: 7,
-  connections: 10,
-  target: { arm: 'wrapHandler (idle)', minRatio: 0.97, label: 'wrapHandler keeps ≥ 97 % of bare node:http throughput' },
-})
-
-for (const arm of result.arms) {
-  console.log(
-    arm.median === undefined
-      ? `${arm.name}: failed (${arm.error})`
-      : `${arm.name}: ${arm.median} req/s (${(arm.ratio * 100).toFixed(1)} % of baseline)`,
-  )
-}
-if (finished === 0 && result.arms[2]?.median !== undefined) throw new Error('the onFinish hook never ran')
-if (result.arms.some((arm) => arm.median === undefined)) process.exitCode = 1

@@ -9,15 +9,12 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { machineInfo, median, runHttpScenario, writeResult } from '../lib/index.mjs'
+import { fileURLToPath } from 'node:url'
+import { machineInfo, median, runHttpScenario, startForkedArm, writeResult } from '../lib/index.mjs'
+
+const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
 
 const { createDogslow, CAPTURE_CHANNEL } = await import('@intro/dogslow')
-const { wrapHandler } = await import('@intro/core')
-
-function hello(_req, res) {
-  res.writeHead(200, { 'content-type': 'text/plain' })
-  res.end('hello world')
-}
 
 function listen(listener) {
   const server = createServer(listener)
@@ -30,32 +27,25 @@ function listen(listener) {
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'dogslow-bench-'))
-const dogs = []
 try {
+  const helloServer = (name) => () => startForkedArm({ script: helloArm, args: [name], env: { BENCH_OUT_DIR: outDir } })
   if (process.env.DOGSLOW_BENCH_SKIP_HTTP !== '1') await runHttpScenario({
     name: 'dogslow',
     title: 'dogslow: hello-world throughput (node:http)',
     description:
-      'A hello-world `node:http` handler, bare, wrapped by core\'s `wrapHandler` alone, and through `createDogslow().wrap()` ' +
-      '(25 s timer, watchdog thread on, timer tracing on; no request reaches the deadline, so this is the per-request cost).',
+      'A hello-world `node:http` handler, each arm in its own process: bare, wrapped by core\'s `wrapHandler` alone, and ' +
+      'through `createDogslow().wrap()` (25 s timer, watchdog thread on, timer tracing on; no request reaches the ' +
+      'deadline, so this is the per-request cost).',
     arms: [
-      { name: 'bare node:http', start: () => listen(hello) },
-      { name: 'core wrapHandler only', start: () => listen(wrapHandler(hello)) },
-      {
-        name: 'dogslow (idle)',
-        start() {
-          const dog = createDogslow({ env: {}, outputDir: outDir })
-          dogs.push(dog)
-          return listen(dog.wrap(hello))
-        },
-      },
+      { name: 'bare node:http', start: helloServer('bare') },
+      { name: 'core wrapHandler only', start: helloServer('core') },
+      { name: 'dogslow (idle)', start: helloServer('dogslow') },
     ],
     durationSec: 5,
     rounds: 5,
     connections: 10,
-    target: { arm: 'dogslow (idle)', minRatio: 0.98, label: 'dogslow keeps at least 98 % of bare throughput' },
+    target: { arm: 'dogslow (idle)', minRatio: 0.98, metric: 'cpu', label: 'dogslow keeps at least 98 % of bare throughput' },
   })
-  for (const dog of dogs.splice(0)) await dog.close()
 
   const ROUNDS = 10
   const TIMER_MS = 200
@@ -120,6 +110,5 @@ try {
     ],
   })
 } finally {
-  for (const dog of dogs) await dog.close()
   rmSync(outDir, { recursive: true, force: true })
 }

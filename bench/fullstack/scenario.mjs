@@ -5,14 +5,11 @@
 // instrumentation for http and pg exporting spans over OTLP/HTTP. Each arm is its own
 // process; telemetry goes to real sinks on 127.0.0.1 and is checked after the run, so no arm
 // is measured doing less than it claims.
-import { fork } from 'node:child_process'
-import { createSocket } from 'node:dgram'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runHttpScenario } from '../lib/index.mjs'
+import { runHttpScenario, startForkedArm, startOtlpSink, startStatsdSink } from '../lib/index.mjs'
 
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url))
 const otelRegister = fileURLToPath(new URL('./otel-register.mjs', import.meta.url))
@@ -25,80 +22,8 @@ async function loadDemo() {
   }
 }
 
-/** A UDP port that swallows StatsD datagrams, keeping the text of a few for the check. */
-function startStatsdSink() {
-  const socket = createSocket('udp4')
-  const sink = { port: 0, datagrams: 0, sample: '', close: () => new Promise((done) => socket.close(done)) }
-  socket.on('message', (message) => {
-    sink.datagrams++
-    if (sink.sample.length < 64 * 1024) sink.sample += `${message.toString('utf8')}\n`
-  })
-  return new Promise((resolve) => {
-    socket.bind(0, '127.0.0.1', () => {
-      sink.port = socket.address().port
-      resolve(sink)
-    })
-  })
-}
-
-/** An OTLP/HTTP endpoint that accepts span batches and keeps a sample of their bytes. */
-function startOtlpSink() {
-  const sink = { url: '', requests: 0, bytes: 0, sample: Buffer.alloc(0), close: undefined }
-  const server = createServer((req, res) => {
-    const chunks = []
-    req.on('data', (chunk) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      sink.requests++
-      sink.bytes += body.length
-      if (sink.sample.length < 256 * 1024) sink.sample = Buffer.concat([sink.sample, body])
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' })
-      res.end()
-    })
-  })
-  sink.close = () => new Promise((done) => server.close(done))
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      sink.url = `http://127.0.0.1:${server.address().port}`
-      resolve(sink)
-    })
-  })
-}
-
 function startArm(arm, env) {
-  const child = fork(serverScript, [arm], {
-    env: { ...process.env, ...env },
-    execArgv: arm === 'otel' ? ['--import', otelRegister] : [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${arm} server did not start within 60 s`))
-    }, 60_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${arm} server exited with code ${code}`))
-    })
-    child.on('message', (message) => {
-      if (message?.type !== 'ready') return
-      clearTimeout(timer)
-      child.removeAllListeners('exit')
-      resolve({
-        url: `http://127.0.0.1:${message.port}/feed`,
-        close: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null) return done()
-            const kill = setTimeout(() => child.kill('SIGKILL'), 5000)
-            child.once('exit', () => {
-              clearTimeout(kill)
-              done()
-            })
-            child.kill('SIGTERM')
-          }),
-      })
-    })
-  })
+  return startForkedArm({ script: serverScript, args: [arm], env, execArgv: arm === 'otel' ? ['--import', otelRegister] : [], path: '/feed' })
 }
 
 const { startDatabase } = await loadDemo()

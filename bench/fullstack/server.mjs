@@ -2,11 +2,12 @@
 // code `npm run demo` runs) with no instrumentation, with all four intro packages, or with
 // OpenTelemetry (this file is then started with `--import ./otel-register.mjs`).
 //   node server.mjs bare|intro|otel
-// Reports { type: 'ready', port } over IPC; stops on SIGTERM or when the parent goes away.
+// Talks to the scenario through bench/lib/forked-arm.mjs (ready, CPU time, SIGTERM).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startInstrumentation } from '@intro/demo/dist/app/instrumentation.js'
 import { noInstrumentation, startApp } from '@intro/demo/dist/app/start-app.js'
+import { serveArm } from '../lib/forked-arm.mjs'
 
 const arm = process.argv[2]
 if (!['bare', 'intro', 'otel'].includes(arm)) throw new TypeError(`Expected the arm to be bare, intro or otel, got \`${arm}\``)
@@ -30,15 +31,10 @@ const config = {
 }
 
 const app = await startApp(config, arm === 'intro' ? startInstrumentation(config) : noInstrumentation)
-process.send({ type: 'ready', port: app.port })
-
-let stopping = false
-async function stop() {
-  if (stopping) return
-  stopping = true
-  await app.close()
-  await globalThis.__benchOtelShutdown?.()
-  process.exit(0)
-}
-process.once('SIGTERM', stop)
-process.once('disconnect', stop)
+serveArm({
+  port: app.port,
+  close: async () => {
+    await app.close()
+    await globalThis.__benchOtelShutdown?.()
+  },
+})

@@ -15,26 +15,36 @@ function range(ratioRange) {
   return ratioRange === undefined ? '—' : `${Math.round(ratioRange[0] * 100)}–${Math.round(ratioRange[1] * 100)} %`
 }
 
+/** Throughput a CPU-bound server keeps: baseline CPU per request over the arm's. */
+function cpuThroughput(arm) {
+  return arm.cpuRatio === undefined ? undefined : 1 / arm.cpuRatio
+}
+
 function targetLine(result) {
   const { target } = result
   if (!target) return undefined
   const arm = result.arms.find((candidate) => candidate.name === target.arm)
-  const ratio = arm?.ratio
+  const byCpu = target.metric === 'cpu'
+  const ratio = byCpu ? cpuThroughput(arm ?? {}) : arm?.ratio
   if (ratio === undefined) return `Target: ${target.label} — **not measured** (${arm?.error ?? 'arm missing'}).`
   const met =
     (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxRatio === undefined || ratio <= target.maxRatio)
-  return `Target: ${target.label} — ${met ? 'met' : '**not met**'} (${percent(ratio)} of baseline).`
+  const measured = byCpu ? 'CPU-bound throughput' : 'of baseline req/s'
+  return `Target: ${target.label} — ${met ? 'met' : '**not met**'} (${percent(ratio)} ${measured}).`
 }
 
 function httpTable(result) {
-  const rows = result.arms.map((arm) =>
-    arm.median === undefined
-      ? `| ${arm.name} | failed: ${arm.error ?? 'no sample'} | | | | |`
-      : `| ${arm.name} | ${integer.format(arm.median)} | ${percent(arm.ratio)} | ${range(arm.ratioRange)} | ${arm.latencyMeanMs ?? '—'} ms | ${arm.samples.map((s) => integer.format(s)).join(', ')} |`,
-  )
+  const withCpu = result.arms.some((arm) => arm.cpuUsPerRequest !== undefined)
+  const rows = result.arms.map((arm) => {
+    if (arm.median === undefined) return `| ${arm.name} | failed: ${arm.error ?? 'no sample'} | | | | |${withCpu ? ' | |' : ''}`
+    const cpu = withCpu ? ` ${arm.cpuUsPerRequest ?? '—'} µs | ${percent(cpuThroughput(arm))} |` : ''
+    return `| ${arm.name} |${cpu} ${integer.format(arm.median)} | ${percent(arm.ratio)} | ${range(arm.ratioRange)} | ${arm.latencyMeanMs ?? '—'} ms | ${arm.samples.map((s) => integer.format(s)).join(', ')} |`
+  })
+  const cpuHead = withCpu ? ' server CPU / request | CPU-bound throughput vs baseline |' : ''
+  const cpuAlign = withCpu ? '---:|---:|' : ''
   return [
-    '| arm | req/s (median) | vs baseline | per-round range | mean latency | req/s per round |',
-    '|---|---:|---:|---:|---:|---|',
+    `| arm |${cpuHead} req/s (median) | vs baseline | per-round range | mean latency | req/s per round |`,
+    `|---|${cpuAlign}---:|---:|---:|---:|---|`,
     ...rows,
   ]
 }
@@ -101,6 +111,10 @@ export function writeBenchmarksDoc(results = readResults(), path = docPath) {
     'arms (A B A B ..., the first arm rotating) so that a noisy machine drifts on all of them alike;',
     'the ratio is the median over rounds of arm / baseline within the same round. HTTP load comes from autocannon in a separate process on 127.0.0.1; it shares',
     'the CPU cores with the server, so absolute req/s are low and only ratios compare across machines.',
+    'Where each arm runs in its own process, the table also gives the server\'s CPU time per request',
+    '(user + system of the server process alone, median over rounds) and the throughput a CPU-bound',
+    'server keeps (baseline CPU per request / arm CPU per request): the load generator\'s share of the',
+    'cores does not enter those two columns.',
     '',
     'Run every scenario with `npm run bench`, or one with `pnpm --filter @intro/bench bench -- core`',
     '(a scenario is `bench/<name>/scenario.mjs`; each writes `bench/results/<name>.json`).',

@@ -52,11 +52,20 @@ function validate(options) {
  *   target?: { arm: string, minRatio: number, label: string } }} options
  */
 export async function runHttpScenario(options) {
+  // BENCH_ROUNDS / BENCH_DURATION_SEC shorten a run to check that a scenario works at all.
+  options = {
+    ...options,
+    rounds: Number(process.env.BENCH_ROUNDS) || options.rounds,
+    durationSec: Number(process.env.BENCH_DURATION_SEC) || options.durationSec,
+  }
   validate(options)
   const { name, arms, durationSec, rounds, connections, pipelining = 1, warmupSec = 1 } = options
   const started = []
   const samples = arms.map(() => [])
   const latencies = arms.map(() => [])
+  // Server CPU per request, for arms that can report their process's CPU time (forked arms):
+  // unlike req/s it leaves out the load generator, which shares the machine's cores.
+  const cpuPerRequest = arms.map(() => [])
   const failures = arms.map(() => undefined)
   try {
     for (const [index, arm] of arms.entries()) {
@@ -73,7 +82,11 @@ export async function runHttpScenario(options) {
       for (let step = 0; step < arms.length; step++) {
         const index = (round + step) % arms.length
         if (failures[index] !== undefined) continue
+        const cpuBefore = await started[index].cpuMicros?.()
         const result = await load(started[index].url, { connections, durationSec, pipelining })
+        if (cpuBefore !== undefined && result.total > 0) {
+          cpuPerRequest[index][round] = ((await started[index].cpuMicros()) - cpuBefore) / result.total
+        }
         if (result.errors > 0 || result.non2xx > 0) {
           failures[index] = `${result.errors} errors, ${result.non2xx} non-2xx responses`
           continue
@@ -106,6 +119,11 @@ export async function runHttpScenario(options) {
         ratio: comparable ? round(median(roundRatios(samples[index], samples[0])), 4) : undefined,
         ratioRange: comparable ? spread(roundRatios(samples[index], samples[0])) : undefined,
         latencyMeanMs: measured ? round(median(latencies[index]), 3) : undefined,
+        cpuUsPerRequest: measured && cpuPerRequest[index].length > 0 ? round(median(cpuPerRequest[index]), 2) : undefined,
+        cpuRatio:
+          comparable && cpuPerRequest[0].length > 0 && cpuPerRequest[index].length > 0
+            ? round(median(roundRatios(cpuPerRequest[index], cpuPerRequest[0])), 4)
+            : undefined,
         samples: samples[index].map((sample) => round(sample, 0)),
       }
     }),

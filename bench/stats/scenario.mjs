@@ -3,8 +3,8 @@
 // (2) request-metrics middleware overhead on a node:http hello world, with StatsD listening and
 // with StatsD down.
 import { createSocket } from 'node:dgram'
-import { createServer } from 'node:http'
-import { runHttpScenario, runMicroScenario } from '../lib/index.mjs'
+import { fileURLToPath } from 'node:url'
+import { runHttpScenario, runMicroScenario, startForkedArm } from '../lib/index.mjs'
 
 async function load(name) {
   try {
@@ -103,27 +103,6 @@ async function hookArms(sinkPort) {
 
 // ---- request middleware ----------------------------------------------------------------------
 
-function hello(_req, res) {
-  res.writeHead(200, { 'content-type': 'text/plain' })
-  res.end('hello world')
-}
-
-function listen(listener, onClose = () => {}) {
-  const server = createServer(listener)
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      resolve({
-        url: `http://127.0.0.1:${server.address().port}/`,
-        close: async () => {
-          await onClose()
-          await new Promise((done) => server.close(done))
-        },
-      })
-    })
-  })
-}
-
 // A UDP socket that receives and discards, standing in for the StatsD daemon's socket.
 const sink = createSocket('udp4')
 let packets = 0
@@ -149,31 +128,26 @@ for (const arm of hooksResult.arms) {
   console.log(arm.median === undefined ? `${arm.name}: failed (${arm.error})` : `${arm.name}: ${arm.median} ns/op`)
 }
 
-function withStats(port) {
-  return async () => {
-    // requests: false + the adapter's hooks: the other arms in this process stay unmeasured.
-    const client = stats.createStats({ host: '127.0.0.1', port, requests: false, processIntervalMs: 10_000 })
-    return listen(core.wrapHandler(hello, { hooks: client.hooks }), () => client.close())
-  }
-}
+const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
+const arm = (name, statsdPort) => () => startForkedArm({ script: helloArm, args: [name], env: { STATSD_PORT: String(statsdPort ?? 9) } })
 
 const httpResult = await runHttpScenario({
   name: 'stats-middleware',
   title: 'Request metrics middleware (node:http hello world)',
   description:
-    'A hello-world handler wrapped by core\'s `wrapHandler`, without and with `@intro/stats` request metrics ' +
+    'A hello-world handler (each arm in its own process) wrapped by core\'s `wrapHandler`, without and with `@intro/stats` request metrics ' +
     '(timer by route/method/status class, status counter, in-flight count) sent over UDP to a listening socket, ' +
     'and to a port where nothing listens (StatsD down). Bare `node:http` for reference.',
   arms: [
-    { name: 'wrapHandler', start: () => listen(core.wrapHandler(hello)) },
-    { name: 'bare node:http', start: () => listen(hello) },
-    { name: 'wrapHandler + stats', start: withStats(sink.address().port) },
-    { name: 'wrapHandler + stats (StatsD down)', start: withStats(9) },
+    { name: 'wrapHandler', start: arm('core') },
+    { name: 'bare node:http', start: arm('bare') },
+    { name: 'wrapHandler + stats', start: arm('stats', sink.address().port) },
+    { name: 'wrapHandler + stats (StatsD down)', start: arm('stats', 9) },
   ],
   durationSec: 2,
   rounds: 5,
   connections: 10,
-  target: { arm: 'wrapHandler + stats', minRatio: 0.95, label: 'request metrics keep ≥ 95 % of wrapHandler throughput' },
+  target: { arm: 'wrapHandler + stats', minRatio: 0.95, metric: 'cpu', label: 'request metrics keep ≥ 95 % of wrapHandler throughput' },
 })
 sink.close()
 for (const arm of httpResult.arms) {
