@@ -11,6 +11,7 @@ export {
   formatSqlComment,
   encodeSqlCommentValue,
   hasSqlComment,
+  MAX_SQL_COMMENT_VALUE_LENGTH,
   SqlCommentPlacement,
 } from './sql-comment.js'
 export type { SqlCommentOptions } from './sql-comment.js'

@@ -128,25 +128,25 @@ function run(original: QueryFn, self: unknown, args: unknown[], handle: { end(er
 function clientQuery(original: QueryFn, comment: (sql: string) => string): QueryFn {
   return function query(this: unknown, ...args: unknown[]): unknown {
     const config = args[0] as QueryConfig | string | undefined
+    // The text is commented before the operation starts: nothing that throws may come between
+    // starting an operation and the call that ends it.
     if (typeof config === 'string') {
-      const handle = track(config)
       args[0] = comment(config)
-      return run(original, this, args, handle)
+      return run(original, this, args, track(config))
     }
     if (typeof config !== 'object' || config === null || config[HANDLED] === true || typeof config.text !== 'string') {
       return original.apply(this, args)
     }
     const text = config.text
-    const handle = track(text)
     const named = typeof config.name === 'string' && config.name !== ''
     if (typeof config.submit === 'function') {
       // A Submittable (pg-cursor, pg-query-stream): the text is read when it is submitted.
       if (!named) config.text = comment(text)
-      wrapSubmittable(config as Submittable, handle)
+      wrapSubmittable(config as Submittable, track(text))
       return run(original, this, args, { end: () => {} })
     }
     if (!named && isPlainObject(config)) args[0] = { ...config, text: comment(text) }
-    return run(original, this, args, handle)
+    return run(original, this, args, track(text))
   }
 }
 

@@ -1,4 +1,4 @@
-import { type RequestContext, getContext } from '@intro/core'
+import { type RequestContext, getContext, reportDiagnostic } from '@intro/core'
 
 /** Where the comment goes. */
 export const SqlCommentPlacement = {
@@ -29,11 +29,56 @@ export interface SqlCommentOptions {
 // so no value can contain a quote, a star or a slash — nothing can close the comment early.
 const NEEDS_MORE = /[!'()*]/g
 const SAFE = /^[A-Za-z0-9_.~-]*$/
+// encodeURIComponent throws a URIError on these: a job name or argument holding one would make
+// the query itself throw.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+const REPLACEMENT = '\uFFFD'
+const ELLIPSIS = '%E2%80%A6'
 
-/** sqlcommenter's value encoding (URL encoding plus `!'()*`). */
-export function encodeSqlCommentValue(value: string): string {
-  if (SAFE.test(value)) return value
+/**
+ * Longest encoded value in a comment, in characters; longer values are cut at a character
+ * boundary and end with an encoded `…`. `pg_stat_activity` keeps only the first 1024 bytes of a
+ * query (`track_activity_query_size`): one long job argument must not push the statement out.
+ */
+export const MAX_SQL_COMMENT_VALUE_LENGTH = 200
+
+function encodeChars(value: string): string {
   return encodeURIComponent(value).replace(NEEDS_MORE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+function wellFormed(value: string): string {
+  LONE_SURROGATE.lastIndex = 0
+  if (!LONE_SURROGATE.test(value)) return value
+  reportDiagnostic({
+    level: 'warn',
+    scope: 'stats.sql-comment',
+    message: 'a SQL comment value holds a lone UTF-16 surrogate; it is sent as U+FFFD',
+  })
+  return value.replace(LONE_SURROGATE, REPLACEMENT)
+}
+
+function capped(value: string): string {
+  let out = ''
+  // for…of walks code points, so a cut never splits a character's UTF-8 bytes
+  for (const char of value) {
+    const piece = encodeChars(char)
+    if (out.length + piece.length > MAX_SQL_COMMENT_VALUE_LENGTH - ELLIPSIS.length) break
+    out += piece
+  }
+  return out + ELLIPSIS
+}
+
+/**
+ * sqlcommenter's value encoding (URL encoding plus `!'()*`). Never throws: lone surrogates
+ * become U+FFFD (and a diagnostic), and values longer than {@link MAX_SQL_COMMENT_VALUE_LENGTH}
+ * once encoded are cut.
+ */
+export function encodeSqlCommentValue(value: string): string {
+  const text = typeof value === 'string' ? value : String(value)
+  if (SAFE.test(text)) return text.length <= MAX_SQL_COMMENT_VALUE_LENGTH ? text : capped(text)
+  const formed = wellFormed(text)
+  const encoded = encodeChars(formed)
+  return encoded.length <= MAX_SQL_COMMENT_VALUE_LENGTH ? encoded : capped(formed)
 }
 
 /** True when `sql` already carries a comment (then it is left untouched). */
@@ -94,11 +139,20 @@ export function createSqlCommenter(options: SqlCommentOptions = {}): (sql: strin
     cache.set(context, { route, comment })
     return comment
   }
+  const safeCommentFor = (context: RequestContext): string => {
+    try {
+      return commentFor(context)
+    } catch (error) {
+      // A comment is never worth a failed query: the statement goes out as the app wrote it.
+      reportDiagnostic({ level: 'warn', scope: 'stats.sql-comment', message: 'building the SQL comment failed', error })
+      return ''
+    }
+  }
   return (sql: string): string => {
     if (typeof sql !== 'string' || sql.length === 0) return sql
     const context = getContext()
     if (context === undefined || hasSqlComment(sql)) return sql
-    const comment = commentFor(context)
+    const comment = safeCommentFor(context)
     if (comment === '') return sql
     return placement === 'prefix' ? `${comment} ${sql}` : `${sql} ${comment}`
   }

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { type Operation, expressMiddleware, onOperation, runWithContext, wrapHandler } from '@intro/core'
+import {
+  type DiagnosticEvent,
+  type Operation,
+  expressMiddleware,
+  getContext,
+  onDiagnostic,
+  onOperation,
+  runWithContext,
+  wrapHandler,
+} from '@intro/core'
 import { type PostgresServer, startPostgres } from '@intro/test-utils'
 import express from 'express'
 import pg from 'pg'
@@ -146,6 +155,38 @@ describe('instrumentPg', () => {
     expect(comment.job).toBe(hostile)
     expect(comment.args).toBe("*/ '; DROP")
     expect((await pool.query('SELECT count(*)::int AS n FROM survivors')).rows[0].n).toBe(1)
+  })
+
+  it('never lets a job name or argument that cannot be URL-encoded make a query throw', async () => {
+    const diagnostics: DiagnosticEvent[] = []
+    cleanups.push(onDiagnostic((event) => diagnostics.push(event)))
+    const ended: Array<{ op: Operation; error: unknown }> = []
+    cleanups.push(onOperation({ end: (op, info) => ended.push({ op, error: info.error }) }))
+    const client = new pg.Client({ connectionString: postgres.connectionString })
+    await client.connect()
+    cleanups.push(() => client.end())
+    const marker = `m_${randomUUID().slice(0, 8)}`
+    // lone surrogates make encodeURIComponent throw a URIError
+    const context = { name: 'job\uD800', args: ['a\uDC00b', 'x'.repeat(5000)] }
+    const contextIds = await runWithContext(context, async () => {
+      const viaClient = await client.query(`SELECT 1 AS ${marker}_client`)
+      const viaPool = await pool.query(`SELECT 1 AS ${marker}_pool`)
+      expect([viaClient.rows[0][`${marker}_client`], viaPool.rows[0][`${marker}_pool`]]).toEqual([1, 1])
+      expect(getContext()?.operations.size).toBe(0)
+      return getContext()?.id
+    })
+    expect(ended.filter((e) => e.op.context?.id === contextIds).map((e) => e.error)).toEqual([undefined, undefined])
+    for (const via of ['client', 'pool']) {
+      const line = postgres.readLog().split('\n').find((l) => l.includes(`${marker}_${via}`))!
+      const commentText = line.slice(line.indexOf('/*'), line.indexOf('*/') + 2)
+      const comment = parseComment(`${commentText} `)
+      expect(comment.job).toBe('job\uFFFD')
+      expect(comment.args!.startsWith('a\uFFFDb xxx')).toBe(true)
+      expect(comment.args!.endsWith('\u2026')).toBe(true)
+      // the statement is still within pg_stat_activity's first 1024 bytes
+      expect(commentText.length).toBeLessThan(400)
+    }
+    expect(diagnostics.some((event) => event.scope === 'stats.sql-comment' && event.level === 'warn')).toBe(true)
   })
 
   it('leaves queries that already carry a comment untouched', async () => {

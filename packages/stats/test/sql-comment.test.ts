@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { type Operation, onOperation, runWithContext } from '@intro/core'
+import { type DiagnosticEvent, type Operation, onDiagnostic, onOperation, runWithContext } from '@intro/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { commentSql, createSqlCommenter, formatSqlComment, hasSqlComment, wrapQuery } from '../src/index.js'
+import {
+  MAX_SQL_COMMENT_VALUE_LENGTH,
+  commentSql,
+  createSqlCommenter,
+  encodeSqlCommentValue,
+  formatSqlComment,
+  hasSqlComment,
+  wrapQuery,
+} from '../src/index.js'
 
 const cleanups: Array<() => void> = []
 afterEach(() => {
@@ -50,6 +58,35 @@ describe('commentSql', () => {
     expect(comment.slice(2, -2)).not.toMatch(/\*\/|\/\*|\n|\\/)
     expect(comment.slice(2, -2).replace(/='[^']*'/g, '')).toMatch(/^[a-z_,]+$/)
     expect(parseSqlcommenter(sql)).toMatchObject({ job: hostile, args: "*/' %27" })
+  })
+
+  it('never throws on values encodeURIComponent rejects, and caps long values at a character boundary', () => {
+    const diagnostics: DiagnosticEvent[] = []
+    cleanups.push(onDiagnostic((event) => diagnostics.push(event)))
+    const sql = runWithContext({ name: '\uDFFFjob\uD800', args: ['\uD83D\uDE00'.repeat(300)] }, () => commentSql('SELECT 1'))
+    const pairs = parseSqlcommenter(sql)
+    expect(pairs.job).toBe('\uFFFDjob\uFFFD')
+    expect(pairs.args!.endsWith('\u2026')).toBe(true)
+    expect(pairs.args!.slice(0, -1)).toMatch(/^(?:\uD83D\uDE00)+$/)
+    expect(encodeSqlCommentValue('\uD83D\uDE00'.repeat(300)).length).toBeLessThanOrEqual(MAX_SQL_COMMENT_VALUE_LENGTH)
+    expect(encodeSqlCommentValue('a'.repeat(1000))).toBe(`${'a'.repeat(MAX_SQL_COMMENT_VALUE_LENGTH - 9)}%E2%80%A6`)
+    expect(encodeSqlCommentValue('a'.repeat(MAX_SQL_COMMENT_VALUE_LENGTH))).toBe('a'.repeat(MAX_SQL_COMMENT_VALUE_LENGTH))
+    expect(() => formatSqlComment({ ['\uD800']: 'x', y: '\uDC00' })).not.toThrow()
+    expect(diagnostics.length).toBeGreaterThan(0)
+    expect(diagnostics.every((event) => event.scope === 'stats.sql-comment' && event.level === 'warn')).toBe(true)
+  })
+
+  it('sends the query uncommented when a value cannot be formatted at all', () => {
+    const unprintable = {
+      toString() {
+        throw new Error('no text')
+      },
+    } as unknown as string
+    const diagnostics: DiagnosticEvent[] = []
+    cleanups.push(onDiagnostic((event) => diagnostics.push(event)))
+    const comment = createSqlCommenter({ static: { application: unprintable } })
+    expect(runWithContext({ id: randomUUID() }, () => comment('SELECT 1'))).toBe('SELECT 1')
+    expect(diagnostics.map((event) => [event.scope, event.level])).toEqual([['stats.sql-comment', 'warn']])
   })
 
   it('formats sorted, URL-encoded pairs and drops empty values', () => {
