@@ -91,11 +91,12 @@ describe('packed packages', () => {
     await Promise.all(scratchDirs.map((dir) => rm(dir, { recursive: true, force: true })))
   })
 
-  it('each ship a README, a license field and their built entry point', async () => {
+  it('each ship a README, a license and their built entry point', async () => {
     for (const [dir, tarball] of tarballs) {
       const { stdout } = await execFileAsync('tar', ['-tzf', tarball])
       const files = stdout.split('\n')
       expect(files, `@intro/${dir}`).toContain('package/README.md')
+      expect(files, `@intro/${dir}`).toContain('package/LICENSE')
       expect(files, `@intro/${dir}`).toContain('package/dist/index.js')
       expect(files, `@intro/${dir}`).toContain('package/dist/index.d.ts')
       const manifest = JSON.parse((await execFileAsync('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as { license?: string }
