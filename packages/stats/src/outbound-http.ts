@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import http from 'node:http'
 import https from 'node:https'
 import { syncBuiltinESMExports } from 'node:module'
-import { getContext, safeExecute, startOperation } from '@intro/core'
+import { getContext, reportDiagnostic, safeExecute, startOperation } from '@intro/core'
 import { traceparentFor } from './trace-context.js'
 
 /** Options of {@link instrumentOutboundHttp}. */
@@ -49,6 +49,35 @@ interface Resolved {
 }
 
 type Handle = { end(error?: unknown): void }
+
+// Process-wide, so that two installs (or two copies of this package) never time a call twice or
+// wrap node:http twice; like the SQL patches, a second install is a no-op until the first stops.
+const INSTALLED = Symbol.for('intro.stats.outbound-http.installed')
+type Part = 'fetch' | 'http'
+
+function installed(): Record<Part, boolean> {
+  const holder = globalThis as { [INSTALLED]?: Record<Part, boolean> }
+  holder[INSTALLED] ??= { fetch: false, http: false }
+  return holder[INSTALLED]
+}
+
+/** Runs `install` unless `part` is installed already; the returned stop also frees the part. */
+function once(part: Part, install: () => () => void): () => void {
+  const state = installed()
+  if (state[part]) {
+    reportDiagnostic({ level: 'info', scope: 'stats.outbound-http', message: `${part} is instrumented already; not again` })
+    return () => {}
+  }
+  const stop = install()
+  state[part] = true
+  let stopped = false
+  return () => {
+    if (stopped) return
+    stopped = true
+    stop()
+    state[part] = false
+  }
+}
 
 function headersToSend(options: Resolved, origin: string): Array<[string, string]> | undefined {
   const context = getContext()
@@ -226,7 +255,8 @@ function portSuffix(req: http.ClientRequest): string {
  * Sends the current request's correlation id with every outbound `fetch` and `node:http(s)`
  * call (`X-Request-ID` and `traceparent`, never overwriting headers the caller set) and records
  * each call as an `http` operation. A downstream service using this toolkit with
- * `trustUpstreamIds` continues the same id. Returns the function that undoes it.
+ * `trustUpstreamIds` continues the same id. Returns the function that undoes it. Installing it
+ * again while it is installed changes nothing (the second call's options are ignored).
  *
  * @example
  * ```ts
@@ -248,8 +278,8 @@ export function instrumentOutboundHttp(options: OutboundHttpOptions = {}): () =>
     operations: options.operations !== false,
   }
   const stops: Array<() => void> = []
-  if (options.fetch !== false) stops.push(instrumentFetch(resolved))
-  if (options.http !== false) stops.push(instrumentNodeHttp(resolved))
+  if (options.fetch !== false) stops.push(once('fetch', () => instrumentFetch(resolved)))
+  if (options.http !== false) stops.push(once('http', () => instrumentNodeHttp(resolved)))
   return () => {
     for (const stop of stops.splice(0)) stop()
   }

@@ -220,6 +220,34 @@ describe('instrumentOutboundHttp', () => {
     expect(seen.map((s) => s.headers['x-request-id'])).toEqual([undefined, undefined])
   })
 
+  it('installs once: a second install neither sends the ids twice nor records calls twice', async () => {
+    const first = instrumentOutboundHttp()
+    const second = instrumentOutboundHttp({ requestIdHeader: 'x-correlation-id' })
+    cleanups.push(first, second)
+    const wrapped = http.request
+    const ended: Operation[] = []
+    cleanups.push(onOperation({ end: (op) => ended.push(op) }))
+    const id = randomUUID()
+    await runWithContext({ id }, async () => {
+      await (await fetch(`${downstream.url}/once`)).text()
+      await get(`${downstream.url}/once`)
+    })
+    expect(ended.filter((op) => op.context?.id === id)).toHaveLength(2)
+    expect(seen.map((s) => [s.headers['x-request-id'], s.headers['x-correlation-id']])).toEqual([
+      [id, undefined],
+      [id, undefined],
+    ])
+    // stopping the install that did nothing leaves the first one working
+    second()
+    expect(http.request).toBe(wrapped)
+    first()
+    expect(http.request).not.toBe(wrapped)
+    // and once both are stopped, a new install works again
+    instrument({ requestIdHeader: 'x-correlation-id' })
+    await runWithContext({ id }, () => fetch(`${downstream.url}/again`))
+    expect(seen[2]!.headers['x-correlation-id']).toBe(id)
+  })
+
   it('rejects bad options', () => {
     expect(() => instrumentOutboundHttp({ requestIdHeader: 'bad header' })).toThrow(TypeError)
     expect(() => instrumentOutboundHttp({ propagate: 'yes' as never })).toThrow(TypeError)
