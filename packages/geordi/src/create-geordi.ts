@@ -57,9 +57,15 @@ export interface Geordi<Req = IncomingMessage> {
   koa(): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown>
   /**
    * Wraps a `node:http` listener: geordi requests are answered, and an error thrown (or
-   * rejected) by the listener shows authorized users the technical error page.
+   * rejected) by the listener shows authorized users the technical error page. For everyone
+   * else the error goes to `fallback`; without one (or when it fails too) the user gets a plain
+   * 500 (the connection is closed when the response had started) and the error is reported to
+   * core's diagnostics. Never an unhandled rejection or a hung request.
    */
-  wrap(listener: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void
+  wrap(
+    listener: (req: IncomingMessage, res: ServerResponse) => unknown,
+    fallback?: (error: unknown, req: IncomingMessage, res: ServerResponse) => unknown,
+  ): (req: IncomingMessage, res: ServerResponse) => void
   /** Express error middleware (install last): technical page for authorized users, `next(err)` for the rest. */
   expressErrorHandler(): (error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) => void
   /**
@@ -78,6 +84,28 @@ export interface Geordi<Req = IncomingMessage> {
 function statusOf(error: unknown): number {
   const code = (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status
   return typeof code === 'number' && code >= 400 && code < 600 ? code : 500
+}
+
+/** The end of a wrapped listener's failure when nothing else answered: report it, never leave the request hanging. */
+function answerListenerError(error: unknown, res: ServerResponse): void {
+  reportDiagnostic({ level: 'error', scope: 'geordi.wrap', message: 'the wrapped listener failed; answered 500', error })
+  if (!res.headersSent) {
+    res.statusCode = 500
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+    res.end('Internal Server Error')
+  } else if (!res.writableEnded) {
+    res.destroy()
+  }
+}
+
+/** The technical page, or `undefined` (reported) when the error cannot even be described. */
+function pageOrUndefined(error: unknown, req: IncomingMessage): string | undefined {
+  try {
+    return technicalErrorPage(error, req)
+  } catch (failure) {
+    reportDiagnostic({ level: 'error', scope: 'geordi.errors', message: 'rendering the technical error page failed', error: failure })
+    return undefined
+  }
 }
 
 function sendTechnicalPage(error: unknown, req: IncomingMessage, res: ServerResponse): void {
@@ -153,13 +181,21 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
         }
         return next()
       },
-    wrap: (listener) =>
+    wrap: (listener, fallback) =>
       function geordiListener(req, res) {
         const onError = (error: unknown) => {
-          handler.isAuthorized(req as Req).then((ok) => {
-            if (ok && !res.headersSent) sendTechnicalPage(error, req, res)
-            else if (!res.headersSent) throw error
-          })
+          handler
+            .isAuthorized(req as Req)
+            .then(async (ok) => {
+              if (ok && !res.headersSent) return sendTechnicalPage(error, req, res)
+              if (fallback === undefined) return answerListenerError(error, res)
+              await fallback(error, req, res)
+            })
+            .catch((failure: unknown) => {
+              // The technical page or the fallback failed: the original error still gets its 500.
+              reportDiagnostic({ level: 'error', scope: 'geordi.wrap', message: 'answering a listener error failed', error: failure })
+              answerListenerError(error, res)
+            })
         }
         const run = () => {
           let result: unknown
@@ -183,12 +219,24 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
       // Express recognises error middleware by its four parameters.
       function geordiExpressErrors(error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) {
         if (res.headersSent) return next(error)
-        handler.isAuthorized(req as Req).then((ok) => (ok ? sendTechnicalPage(error, req, res) : next(error)))
+        handler
+          .isAuthorized(req as Req)
+          .then((ok) => (ok ? sendTechnicalPage(error, req, res) : next(error)))
+          .catch((failure: unknown) => {
+            reportDiagnostic({ level: 'error', scope: 'geordi.errors', message: 'rendering the technical error page failed', error: failure })
+            if (!res.headersSent) next(error)
+          })
       },
     fastifyErrorHandler: (fallback) =>
       async function geordiFastifyErrors(this: unknown, error, request, reply) {
-        if (await handler.isAuthorized(request as Req)) {
-          return reply.code(statusOf(error)).header('Content-Security-Policy', TECHNICAL_PAGE_CSP).type('text/html; charset=utf-8').send(technicalErrorPage(error, request.raw))
+        const page = (await handler.isAuthorized(request as Req)) ? pageOrUndefined(error, request.raw) : undefined
+        if (page !== undefined) {
+          return reply
+            .code(statusOf(error))
+            .header('Content-Security-Policy', TECHNICAL_PAGE_CSP)
+            .header('Cache-Control', 'no-store')
+            .type('text/html; charset=utf-8')
+            .send(page)
         }
         if (fallback) return fallback.call(this, error, request, reply)
         // Thrown from a custom error handler, the error goes on to Fastify's default handler.
@@ -200,10 +248,14 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
           return await next()
         } catch (error) {
           if (!(await handler.isAuthorized(ctx as Req))) throw error
+          const page = pageOrUndefined(error, ctx.req)
+          // Without a page, Koa's own error handling answers, as for everyone else.
+          if (page === undefined) throw error
           ctx.status = statusOf(error)
           ctx.type = 'text/html; charset=utf-8'
           ctx.set('Content-Security-Policy', TECHNICAL_PAGE_CSP)
-          ctx.body = technicalErrorPage(error, ctx.req)
+          ctx.set('Cache-Control', 'no-store')
+          ctx.body = page
         }
       },
     close: () => handler.close(),

@@ -62,6 +62,23 @@ describe('createGeordi without an authorize hook', () => {
   })
 })
 
+describe('an async authorize hook', () => {
+  it('is awaited: the admin it resolves true for after a delay is profiled, others are served normally', async () => {
+    const authorize = async (req: IncomingMessage) => {
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      return isAdmin(req)
+    }
+    const web = await expressApp({ authorize })
+    const res = await get(`${web.url}/hello?__geordi__`, ADMIN)
+    expect(res.status).toBe(303)
+    const pageUrl = new URL(res.headers.get('location')!, web.url).href
+    expect((await waitForJob(pageUrl)).state).toBe('done')
+    const other = await get(`${web.url}/hello?__geordi__`, { cookie: 'session=someone-else' })
+    expect(other.status).toBe(200)
+    expect(await other.text()).toBe('hello')
+  })
+})
+
 describe('createGeordi in inline mode (no Redis)', () => {
   it('profiles in the same process and serves the PDF', async () => {
     const web = await expressApp({})
@@ -132,6 +149,72 @@ describe('geordi.wrap()', () => {
     const error = await get(`${server.url}/boom`, ADMIN)
     expect(error.status).toBe(500)
     expect(await error.text()).toContain('listener failure')
+  })
+})
+
+describe('geordi.wrap() for users who are not authorized', () => {
+  async function wrapped(listener: Parameters<ReturnType<typeof createGeordi>['wrap']>[0], fallback?: Parameters<ReturnType<typeof createGeordi>['wrap']>[1]) {
+    const outDir = tempDir('node-errors')
+    const geordi = createGeordi({ authorize: isAdmin, outDir, env: {} })
+    const server = await listen(createServer(geordi.wrap(listener, fallback)))
+    cleanups.push(() => removeDir(outDir), () => geordi.close(), server.close)
+    return server
+  }
+
+  function collectRejections(): unknown[] {
+    const rejections: unknown[] = []
+    const onRejection = (reason: unknown) => rejections.push(reason)
+    process.on('unhandledRejection', onRejection)
+    cleanups.push(() => void process.off('unhandledRejection', onRejection))
+    return rejections
+  }
+
+  it('answers 500 and reports the error, without an unhandled rejection, whether the listener throws or rejects', async () => {
+    const rejections = collectRejections()
+    const events: { level: string; scope: string; error?: unknown }[] = []
+    cleanups.push(onDiagnostic((event) => events.push(event)))
+    const server = await wrapped(async (req) => {
+      if (req.url === '/sync') throw new Error('sync listener failure')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      throw new Error('async listener failure')
+    })
+    for (const path of ['/sync', '/async']) {
+      // Bounded: the failure this guards against is a request left hanging.
+      const res = await get(`${server.url}${path}`, {}, { signal: AbortSignal.timeout(10_000) })
+      expect(res.status).toBe(500)
+      const text = await res.text()
+      expect(text).not.toContain('listener failure')
+    }
+    const admin = await get(`${server.url}/async`, ADMIN)
+    expect(admin.status).toBe(500)
+    expect(await admin.text()).toContain('async listener failure')
+    // Unhandled rejections surface on a later turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(rejections).toEqual([])
+    const reported = events.filter((event) => event.scope === 'geordi.wrap').map((event) => (event.error as Error).message)
+    expect(reported).toEqual(['sync listener failure', 'async listener failure'])
+  })
+
+  it('hands the error to the fallback, whose response the user gets', async () => {
+    const rejections = collectRejections()
+    const seen: unknown[] = []
+    const server = await wrapped(
+      () => {
+        throw new Error('listener failure')
+      },
+      (error, _req, res) => {
+        seen.push(error)
+        res.statusCode = 502
+        res.end('app error page')
+      },
+    )
+    const res = await get(`${server.url}/`, {}, { signal: AbortSignal.timeout(10_000) })
+    expect(res.status).toBe(502)
+    expect(await res.text()).toBe('app error page')
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toBeInstanceOf(Error)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(rejections).toEqual([])
   })
 })
 

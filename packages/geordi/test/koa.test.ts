@@ -1,0 +1,109 @@
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { createGeordi } from '@intro/geordi'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// @ts-expect-error plain JavaScript fixture shared with the worker process
+import { crunchNumbersForGeordi } from './fixtures/express-app.mjs'
+import { ADMIN, get, listen, removeDir, startProfile, tempDir, waitForJob } from './helpers.js'
+
+// Koa is a dev dependency of @intro/core; loaded from there so the lockfile needs no new entry.
+const requireFromCore = createRequire(join(import.meta.dirname, '..', '..', 'core', 'package.json'))
+
+interface KoaContext {
+  req: IncomingMessage
+  res: import('node:http').ServerResponse
+  path: string
+  status: number
+  type: string
+  body: unknown
+  respond?: boolean
+  get(name: string): string
+  set(name: string, value: string): void
+  throw(status: number, message: string): never
+}
+interface KoaApp {
+  use(middleware: (ctx: KoaContext, next: () => Promise<unknown>) => unknown): KoaApp
+  on(event: 'error', listener: (error: Error) => void): KoaApp
+  callback(): RequestListener
+}
+const Koa = requireFromCore('koa') as new () => KoaApp
+
+let server: { url: string; close(): Promise<void> }
+let geordi: ReturnType<typeof createGeordi<KoaContext>>
+let outDir: string
+const appErrors: Error[] = []
+const authorizedContexts: unknown[] = []
+
+beforeAll(async () => {
+  outDir = tempDir('koa')
+  geordi = createGeordi<KoaContext>({
+    // Koa's ctx, not the IncomingMessage: ctx.get() is Koa's header accessor.
+    authorize: (ctx) => {
+      authorizedContexts.push(ctx)
+      return ctx.get('cookie') === ADMIN.cookie
+    },
+    outDir,
+    env: {},
+  })
+  const app = new Koa()
+  app.use(geordi.koaErrorHandler())
+  app.use(geordi.koa())
+  app.use(async (ctx) => {
+    if (ctx.path === '/work') ctx.body = { result: crunchNumbersForGeordi(250) }
+    else if (ctx.path === '/boom') throw new Error('koa route failure')
+    else if (ctx.path === '/forbidden') ctx.throw(403, 'koa forbidden route')
+    else ctx.body = 'hello'
+  })
+  // With an error listener Koa reports there instead of printing: the errors that reach the app.
+  app.on('error', (error) => appErrors.push(error))
+  server = await listen(createServer(app.callback()))
+})
+
+afterAll(async () => {
+  await server?.close()
+  await geordi?.close()
+  if (outDir) removeDir(outDir)
+})
+
+describe('geordi.koa()', () => {
+  it('profiles an admin request and leaves everyone else to the app', async () => {
+    const plain = await get(`${server.url}/work?__geordi__`)
+    expect(plain.status).toBe(200)
+    expect(await plain.json()).toHaveProperty('result')
+
+    const status = await waitForJob((await startProfile(server.url, '/work')).pageUrl)
+    expect(status).toMatchObject({ state: 'done', mode: 'inline', request: { method: 'GET', url: `${server.url}/work` }, response: { statusCode: 200 } })
+    expect(status.topSelf?.length).toBeGreaterThan(0)
+    const pdf = await get(`${server.url}/work?__geordi__=${status.id}.pdf`, ADMIN)
+    expect(pdf.headers.get('content-type')).toBe('application/pdf')
+    expect(authorizedContexts.some((ctx) => typeof (ctx as KoaContext).get === 'function' && (ctx as KoaContext).req !== undefined)).toBe(true)
+  })
+})
+
+describe('geordi.koaErrorHandler()', () => {
+  it('shows admins the technical page, with the error status, secrets redacted', async () => {
+    const admin = await get(`${server.url}/boom?token=abc123`, ADMIN)
+    expect(admin.status).toBe(500)
+    expect(admin.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const page = await admin.text()
+    expect(page).toContain('koa route failure')
+    expect(page).toContain('koa.test.ts')
+    for (const secret of ['admin-cookie-value', 'abc123']) expect(page).not.toContain(secret)
+
+    const forbidden = await get(`${server.url}/forbidden`, ADMIN)
+    expect(forbidden.status).toBe(403)
+    expect(await forbidden.text()).toContain('koa forbidden route')
+    expect(appErrors).toEqual([])
+  })
+
+  it("gives everyone else Koa's normal error response", async () => {
+    const user = await get(`${server.url}/boom`)
+    expect(user.status).toBe(500)
+    expect(await user.text()).toBe('Internal Server Error')
+    const forbidden = await get(`${server.url}/forbidden`, { cookie: 'session=someone-else' })
+    expect(forbidden.status).toBe(403)
+    expect(await forbidden.text()).toBe('koa forbidden route')
+    expect(appErrors.map((error) => error.message)).toEqual(['koa route failure', 'koa forbidden route'])
+  })
+})
