@@ -5,8 +5,15 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
+export interface LandingPageOptions {
+  headlines: readonly ArticleSummary[]
+  isAdmin: boolean
+  /** The demo's output folder, where reports, profiles and logs go. */
+  outDir: string
+}
+
 /** The front page: today's headlines and a link to every scenario, for exploring in a browser. */
-export function landingPage(headlines: readonly ArticleSummary[], isAdmin: boolean): string {
+export function landingPage({ headlines, isAdmin, outDir }: LandingPageOptions): string {
   const scenarios = SCENARIOS.map(
     (s) =>
       `<li><a href="${escapeHtml(s.path)}"><code>${escapeHtml(s.path)}</code></a>${s.admin ? ' <em>(admin)</em>' : ''} — ${escapeHtml(s.description)}</li>`,
@@ -26,7 +33,7 @@ export function landingPage(headlines: readonly ArticleSummary[], isAdmin: boole
 ${scenarios}
 <li><a href="/search?pattern=${encodeURIComponent('^City')}"><code>/search?pattern=…</code></a> — try your own pattern.</li>
 </ul>
-<p>Watchdog reports, profiles, the SQL log and StatsD flushes are written under <code>apps/demo/out/</code>.</p>
+<p>Watchdog reports, profiles, the SQL log and StatsD flushes are written under <code>${escapeHtml(outDir)}/</code>.</p>
 <h2>Latest headlines</h2>
 <ul>
 ${news}

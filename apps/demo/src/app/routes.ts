@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import express, { type Request, type Response, type Router } from 'express'
 import type pino from 'pino'
 import { ADMIN_COOKIE } from '../scenarios.js'
@@ -22,7 +23,7 @@ export function newsRoutes(store: ArticleStore, config: AppConfig, logger: pino.
   const router = express.Router()
 
   router.get('/', async (req, res) => {
-    res.type('html').send(landingPage(await store.latest(15), isDemoAdmin(req)))
+    res.type('html').send(landingPage({ headlines: await store.latest(15), isAdmin: isDemoAdmin(req), outDir: dirname(config.dogslowDir) }))
   })
 
   router.get('/feed', async (_req, res) => {
