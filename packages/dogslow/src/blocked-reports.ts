@@ -39,6 +39,11 @@ export class BlockedReports {
     this.#isIgnored = isIgnored
   }
 
+  /** Reports handed to the watchdog thread whose file it has not confirmed yet. */
+  get awaitingCount(): number {
+    return this.#awaiting.size
+  }
+
   #describe(context: RequestContext | undefined): ReportLoop['blockedBy'] {
     if (context === undefined) return undefined
     const url = context.url === undefined ? context.name : this.#settings.redact ? redactUrl(context.url, this.#settings.isSecret) : context.url

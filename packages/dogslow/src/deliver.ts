@@ -91,6 +91,11 @@ export class Delivery {
     this.#track(promise)
   }
 
+  /** Deliveries in progress. */
+  get pendingCount(): number {
+    return this.#pending.size
+  }
+
   /** Where a report of this request goes on disk (used by the watchdog thread too). */
   fileName(time: number, requestId: string): string {
     return reportFileName(time, requestId)

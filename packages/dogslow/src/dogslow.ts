@@ -26,7 +26,7 @@ import { LOCALS_OFF_NOTE, renderDump, renderReport } from './render-text.js'
 import { RequestWatch, type WatchEntry } from './request-watch.js'
 import { resolveSettings } from './settings.js'
 import { traceTimers } from './timer-tracking.js'
-import type { Dogslow, DogslowDump, DogslowOptions, ResolvedSettings } from './types.js'
+import type { Dogslow, DogslowDump, DogslowOptions, DogslowStats, ResolvedSettings } from './types.js'
 
 /** Channel of capture measurements (`{ pauseMs, captureMs, reports }`), for benchmarks and monitoring. */
 export const CAPTURE_CHANNEL = 'intro:dogslow:capture'
@@ -202,6 +202,15 @@ class Watchdog implements Dogslow {
 
   instrument<S>(server: S): S {
     return instrumentServer(server as unknown as Server, this.#adapterOptions) as unknown as S
+  }
+
+  stats(): DogslowStats {
+    const watch = this.#watch
+    return {
+      watching: watch?.pending.size ?? 0,
+      reported: (watch?.reported.size ?? 0) + (watch?.reportedNatively.size ?? 0),
+      deliveries: this.#delivery.pendingCount + (this.#blocked?.awaitingCount ?? 0),
+    }
   }
 
   async dumpAll(): Promise<DogslowDump> {

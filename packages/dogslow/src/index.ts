@@ -13,6 +13,7 @@ export type {
   DogslowOptions,
   DogslowRateLimit,
   DogslowReport,
+  DogslowStats,
   ReportFrame,
   ReportLocal,
   ReportLoop,

@@ -275,6 +275,16 @@ export interface DogslowCompletion {
   file?: string
 }
 
+/** What the watchdog holds right now (see {@link Dogslow.stats}). */
+export interface DogslowStats {
+  /** Requests in flight under watch, not yet at their deadline. */
+  watching: number
+  /** Requests reported and still running (their follow-up is pending). */
+  reported: number
+  /** Report deliveries (files, email, callbacks) not finished yet. */
+  deliveries: number
+}
+
 /** The installed watchdog. */
 export interface Dogslow {
   /** Whether the watchdog does anything (`enabled` / `DOGSLOW`). */
@@ -291,6 +301,8 @@ export interface Dogslow {
   wrap(handler: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => void
   /** Instruments an existing `node:http` server (after its listeners were added). */
   instrument<S>(server: S): S
+  /** Counts of what the watchdog holds; all zero once no request is in flight and deliveries are done. */
+  stats(): DogslowStats
   /** Writes one report of every request in flight right now and returns it. */
   dumpAll(): Promise<DogslowDump>
   /** Stops timers, the worker and the signal handler; pending sink deliveries finish. */
