@@ -75,17 +75,28 @@ function which(command) {
   return undefined
 }
 
+// Etsy's statsd is an optional peer of @intro/stats: only this script needs it, and it is a
+// daemon, not a library an app loads. Resolved from the project that installed @intro/stats.
+function statsdDaemon() {
+  try {
+    return createRequire(import.meta.url).resolve('statsd/stats.js')
+  } catch (error) {
+    throw new Error('the statsd daemon is not installed: npm install --save-dev statsd', { cause: error })
+  }
+}
+
 /**
  * Starts carbon-cache and statsd. Resolves to { dir, whisperDir, statsdPort, carbonPort, stop() };
  * `removeOnStop: true` deletes the state directory (whisper files included) on stop().
- * Throws when carbon-cache is not installed (apt-get install graphite-carbon python3-whisper).
+ * Throws when carbon-cache is not installed (apt-get install graphite-carbon python3-whisper) or the
+ * statsd daemon is not (npm install --save-dev statsd).
  */
 export async function startGraphitePipeline(options = {}) {
   const carbon = which('carbon-cache')
   if (carbon === undefined) {
     throw new Error('carbon-cache not found: apt-get install graphite-carbon python3-whisper')
   }
-  const daemon = createRequire(import.meta.url).resolve('statsd/stats.js')
+  const daemon = statsdDaemon()
   const dir = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'intro-graphite-')))
   const flushMs = options.flushMs ?? 10_000
   if (flushMs % 1000 !== 0) throw new RangeError(`Expected \`flushMs\` to be whole seconds, got \`${flushMs}\``)
