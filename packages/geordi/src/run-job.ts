@@ -61,6 +61,13 @@ async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
 
 async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnType<typeof profileReplay>>, queuedMs: number) {
   const { request } = data
+  // On timeout the render is also told to stop, so it writes no files for the failed job.
+  const abandon = new AbortController()
+  const timedOut = () => {
+    const error = new GeordiError(`rendering took longer than ${data.renderTimeoutMs} ms`, { code: GeordiErrorCodes.renderFailed })
+    abandon.abort(error)
+    return error
+  }
   return withTimeout<RenderReportResult>(
     renderProfileReport({
       profile: run.profile,
@@ -83,9 +90,10 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
         env.onStage?.(stage)
         void env.store.update(data.id, () => ({ stage })).catch(() => undefined)
       },
+      signal: abandon.signal,
     }),
     data.renderTimeoutMs,
-    () => new GeordiError(`rendering took longer than ${data.renderTimeoutMs} ms`, { code: GeordiErrorCodes.renderFailed }),
+    timedOut,
   ).catch((error: unknown) => {
     if (error instanceof GeordiError) throw error
     throw new GeordiError(`rendering failed: ${error instanceof Error ? error.message : String(error)}`, {

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import { onDiagnostic } from '@intro/core'
@@ -90,6 +91,24 @@ describe('createGeordi in inline mode (no Redis)', () => {
     const pdfPath = join(web.outDir, `${id}.pdf`)
     await download(`${pageUrl}.pdf`, pdfPath)
     expect(pdfText(pdfPath)).toContain(crunchNumbersForGeordi.name)
+  })
+
+  it('fails a job whose rendering outlasts renderTimeoutMs, shows the reason, and stops the render', async () => {
+    const web = await expressApp({ renderTimeoutMs: 1 })
+    const started = Date.now()
+    const { pageUrl, id } = await startProfile(web.url, '/cpu?ms=50')
+    const status = await waitForJob(pageUrl)
+    expect(status.state).toBe('failed')
+    expect(status.error?.code).toBe(GeordiErrorCodes.renderFailed)
+    expect(Date.now() - started).toBeLessThan(15_000)
+    const page = await get(pageUrl, ADMIN)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('x-geordi-error')).toBe(GeordiErrorCodes.renderFailed)
+    expect(await page.text()).toContain(GeordiErrorCodes.renderFailed)
+    expect((await get(`${pageUrl}.pdf`, ADMIN)).status).toBe(404)
+    // The abandoned render does not go on to write a report for the failed job.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(readdirSync(join(web.outDir, id))).toEqual(['status.json'])
   })
 
   it('rejects a body larger than maxBodyBytes with 413', async () => {

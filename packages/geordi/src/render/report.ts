@@ -48,6 +48,7 @@ export async function renderProfileReport(input: RenderReportInput): Promise<Ren
   const baseName = checkBaseName(input.baseName ?? defaultBaseName(input.meta.createdAt ?? new Date()))
   const timingsMs = { graph: 0, layout: 0, pdf: 0, write: 0 }
   const stage = async <T>(name: RenderStage, work: () => T | Promise<T>): Promise<T> => {
+    input.signal?.throwIfAborted()
     input.onProgress?.(name)
     const start = performance.now()
     const result = await work()

@@ -241,6 +241,11 @@ export interface RenderReportInput {
   profileFile?: string
   /** Called as each stage starts: `graph`, `layout`, `pdf`, `write`. */
   onProgress?: (stage: RenderStage) => void
+  /**
+   * Stops the render before its next stage: the promise rejects with the signal's reason and
+   * nothing more is written (a stage already running finishes first).
+   */
+  signal?: AbortSignal
 }
 
 /** Stages reported by {@link RenderReportInput.onProgress}. */
