@@ -63,7 +63,25 @@ export interface OperationHandle {
   end(error?: unknown): void
 }
 
+// A programming mistake at the call site, so it throws there, like any option error; the
+// checks are three `typeof`s, cheap next to the stack capture.
+function assertInit(init: OperationInit): void {
+  if (typeof init !== 'object' || init === null) {
+    throw invalidOption(TypeError, `Expected the operation to be an object with \`kind\` and \`description\`, got ${describeValue(init)}`)
+  }
+  if (typeof init.kind !== 'string' || init.kind === '') {
+    throw invalidOption(TypeError, `Expected \`kind\` to be a non-empty string, got ${describeValue(init.kind)}`)
+  }
+  if (typeof init.description !== 'string') {
+    throw invalidOption(TypeError, `Expected \`description\` to be a string, got ${describeValue(init.description)}`)
+  }
+  if (init.attributes !== undefined && (typeof init.attributes !== 'object' || init.attributes === null)) {
+    throw invalidOption(TypeError, `Expected \`attributes\` to be an object, got ${describeValue(init.attributes)}`)
+  }
+}
+
 function begin(init: OperationInit, caller: Function): OperationHandle {
+  assertInit(init)
   const context = getContext()
   const operation = new Operation(init, context, caller)
   context?.operations.add(operation)

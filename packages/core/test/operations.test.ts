@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  ErrorCodes,
   type Operation,
   type OperationEndInfo,
   getContext,
@@ -90,6 +91,33 @@ describe('startOperation', () => {
       off()
     }
     expect(ends).toHaveLength(1)
+  })
+})
+
+describe('operation validation', () => {
+  it('rejects a missing or empty kind, a non-string description and non-object attributes with a TypeError and a code', () => {
+    const bad: unknown[] = [
+      undefined,
+      null,
+      'sql',
+      { description: 'x' },
+      { kind: '', description: 'x' },
+      { kind: 'sql' },
+      { kind: 'sql', description: 42 },
+      { kind: 'sql', description: 'x', attributes: 'db' },
+    ]
+    for (const init of bad) {
+      for (const call of [() => startOperation(init as never), () => trackOperation(init as never, () => 1)]) {
+        let thrown: unknown
+        try {
+          call()
+        } catch (error) {
+          thrown = error
+        }
+        expect(thrown, JSON.stringify(init)).toBeInstanceOf(TypeError)
+        expect((thrown as { code?: string }).code).toBe(ErrorCodes.invalidOption)
+      }
+    }
   })
 })
 
