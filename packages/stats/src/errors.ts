@@ -9,6 +9,8 @@ export class StatsError extends IntroError {
 export const StatsErrorCode = {
   /** `instrumentPg` / `instrumentMysql2` got something that is not the driver module. */
   notADriver: 'ERR_INTRO_STATS_NOT_A_DRIVER',
+  /** The installed hot-shots lacks the internal counter that `maxPacketsInFlight` relies on (thrown by `createStats`). */
+  unsupportedClient: 'ERR_INTRO_STATS_UNSUPPORTED_CLIENT',
 } as const
 
 /** Union of {@link StatsErrorCode} values. */

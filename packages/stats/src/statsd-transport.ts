@@ -2,6 +2,7 @@ import dns from 'node:dns'
 import net from 'node:net'
 import { reportDiagnostic } from '@intro/core'
 import { StatsD } from 'hot-shots'
+import { StatsError, StatsErrorCode } from './errors.js'
 import { graphiteKey, tagValue } from './metric-names.js'
 import type { ResolvedStatsOptions } from './options.js'
 import type { MetricTags } from './types.js'
@@ -61,8 +62,9 @@ function cachedLookup(host: string, ttlMs: number) {
   }
 }
 
+/** hot-shots keeps no public count of the packets handed to its socket and not yet sent. */
 interface HotShotsInternals {
-  messagesInFlight?: number
+  messagesInFlight?: unknown
 }
 
 /** Sends metrics through hot-shots; never throws, never queues without bound. */
@@ -95,6 +97,14 @@ export class StatsdTransport {
       ...(udpSocketOptions === undefined ? {} : { udpSocketOptions }),
     })
     this.#internals = this.#client as unknown as HotShotsInternals
+    // The in-flight cap is what keeps an unreachable or stalled StatsD from growing memory: a
+    // hot-shots release without this counter must fail here, at start-up, not silently lift the cap.
+    if (typeof this.#internals.messagesInFlight !== 'number') {
+      this.#client.close()
+      throw new StatsError('the installed hot-shots does not count messagesInFlight: maxPacketsInFlight cannot be enforced', {
+        code: StatsErrorCode.unsupportedClient,
+      })
+    }
   }
 
   get dropped(): number {
@@ -110,7 +120,7 @@ export class StatsdTransport {
   }
 
   #full(): boolean {
-    if (this.#closed || (this.#internals.messagesInFlight ?? 0) >= this.#maxInFlight) {
+    if (this.#closed || (this.#internals.messagesInFlight as number) >= this.#maxInFlight) {
       this.#dropped++
       return true
     }
