@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { type DiagnosticEvent, onDiagnostic } from '@intro/core'
@@ -42,6 +42,38 @@ describe('createDogslow sinks', () => {
     const id = response.headers.get('x-request-id')
     expect(name).toMatch(new RegExp(`^slow_request_\\d{8}T\\d{6}\\.\\d{3}Z_${process.pid}_${id}\\.log$`))
     expect(statSync(join(dir, name as string)).mode & 0o777).toBe(0o600)
+  })
+
+  it('appends the follow-up line to the report file when the request completes, waiting or blocked', async () => {
+    const dir = tempDir()
+    const dog = watchdog({ timerMs: 200, outputDir: dir })
+    const url = await listen(
+      dog.wrap(async (req, res) => {
+        if (req.url === '/blocked') {
+          const started = Date.now()
+          while (Date.now() - started < 700);
+        } else await sleep(600)
+        res.statusCode = 201
+        res.end('ok')
+      }),
+    )
+    for (const path of ['/waiting', '/blocked']) {
+      const response = await fetch(url + path)
+      await response.text()
+      const id = response.headers.get('x-request-id') ?? ''
+      const name = reportFiles(dir).find((file) => file.endsWith(`_${id}.log`)) ?? ''
+      expect(name).not.toBe('')
+      let text = ''
+      await until(() => {
+        text = readFileSync(join(dir, name), 'utf8')
+        return text.includes('\nSlow request ')
+      })
+      const followUp = new RegExp(`\\nSlow request ${id} \\(GET http://127\\.0\\.0\\.1:\\d+${path}\\) completed with status 201 after (\\d+ ms|\\d+\\.\\d{3} s)\\n$`)
+      expect(text).toMatch(followUp)
+      const [amount = '', unit] = (followUp.exec(text)?.[1] ?? '').split(' ')
+      expect(Number(amount) * (unit === 's' ? 1000 : 1)).toBeGreaterThanOrEqual(600)
+      expect(text.startsWith('Undead request intercepted at: ')).toBe(true)
+    }
   })
 
   it('mails the report through a real SMTP server', async () => {
