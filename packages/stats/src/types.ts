@@ -67,8 +67,8 @@ export interface StatsOptions {
    */
   operations?: boolean
   /**
-   * Interval of the process gauges (event-loop delay, heap, RSS, GC) in milliseconds; `0`
-   * turns them off.
+   * Interval of the process gauges (event-loop delay, heap, RSS, GC, and the in-flight request
+   * count) in milliseconds; `0` turns them all off.
    * @defaultValue `10000`
    */
   processIntervalMs?: number
