@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
+import { rm } from 'node:fs/promises'
 import { redactHeaders, redactUrl, reportDiagnostic } from '@intro/core'
 import { fullUrl, headersObject } from './capture-request.js'
 import { profileClockUs, startCpuProfile, trimProfileStart } from './cpu-profiler.js'
@@ -59,42 +60,45 @@ async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
   return { response, profile, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
+function removeReport(report: RenderReportResult): Promise<unknown> {
+  return Promise.all([report.pdfPath, report.svgPath, report.profilePath].map((path) => rm(path, { force: true }))).catch(() => undefined)
+}
+
 async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnType<typeof profileReplay>>, queuedMs: number) {
   const { request } = data
-  // On timeout the render is also told to stop, so it writes no files for the failed job.
+  // On timeout the render is told to stop before its next stage, and whatever it still
+  // writes (it may be writing already) is deleted: a failed job leaves no report behind.
   const abandon = new AbortController()
   const timedOut = () => {
     const error = new GeordiError(`rendering took longer than ${data.renderTimeoutMs} ms`, { code: GeordiErrorCodes.renderFailed })
     abandon.abort(error)
     return error
   }
-  return withTimeout<RenderReportResult>(
-    renderProfileReport({
-      profile: run.profile,
-      meta: {
-        request: { method: request.method, url: redactUrl(fullUrl(request)), headers: redactHeaders(headersObject(request.headers)) as never },
-        response: {
-          statusCode: run.response.statusCode,
-          headers: redactHeaders(run.response.headers) as never,
-          sizeBytes: run.response.sizeBytes,
-        },
-        timings: { wallMs: run.wallMs, cpuMs: run.cpuMs, queuedMs },
-        workerHost: env.workerHost,
-        createdAt: new Date(data.createdAt),
-        title: `geordi ${request.method} ${redactUrl(request.url)}`,
+  const rendering = renderProfileReport({
+    profile: run.profile,
+    meta: {
+      request: { method: request.method, url: redactUrl(fullUrl(request)), headers: redactHeaders(headersObject(request.headers)) as never },
+      response: {
+        statusCode: run.response.statusCode,
+        headers: redactHeaders(run.response.headers) as never,
+        sizeBytes: run.response.sizeBytes,
       },
-      outDir: env.store.dir(data.id),
-      baseName: 'profile',
-      ...(env.callGraphMaxNodes === undefined ? {} : { callGraph: { maxNodes: env.callGraphMaxNodes } }),
-      onProgress: (stage) => {
-        env.onStage?.(stage)
-        void env.store.update(data.id, () => ({ stage })).catch(() => undefined)
-      },
-      signal: abandon.signal,
-    }),
-    data.renderTimeoutMs,
-    timedOut,
-  ).catch((error: unknown) => {
+      timings: { wallMs: run.wallMs, cpuMs: run.cpuMs, queuedMs },
+      workerHost: env.workerHost,
+      createdAt: new Date(data.createdAt),
+      title: `geordi ${request.method} ${redactUrl(request.url)}`,
+    },
+    outDir: env.store.dir(data.id),
+    baseName: 'profile',
+    ...(env.callGraphMaxNodes === undefined ? {} : { callGraph: { maxNodes: env.callGraphMaxNodes } }),
+    onProgress: (stage) => {
+      env.onStage?.(stage)
+      void env.store.update(data.id, () => ({ stage })).catch(() => undefined)
+    },
+    signal: abandon.signal,
+  })
+  return withTimeout<RenderReportResult>(rendering, data.renderTimeoutMs, timedOut).catch((error: unknown) => {
+    if (abandon.signal.aborted) void rendering.then(removeReport, () => undefined)
     if (error instanceof GeordiError) throw error
     throw new GeordiError(`rendering failed: ${error instanceof Error ? error.message : String(error)}`, {
       code: GeordiErrorCodes.renderFailed,
