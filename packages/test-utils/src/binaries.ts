@@ -12,6 +12,8 @@ const aptPackages: Record<string, string> = {
   pdftoppm: 'poppler-utils',
   'carbon-cache': 'graphite-carbon',
   'whisper-fetch': 'python3-whisper',
+  mariadbd: 'mariadb-server',
+  'mariadb-install-db': 'mariadb-server',
   dot: 'graphviz',
   chromium: 'chromium',
 }

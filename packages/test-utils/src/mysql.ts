@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { requireBinary } from './binaries.js'
-import { TestUtilsError, TestUtilsErrorCode } from './errors.js'
 import { freePort } from './free-port.js'
 import { startProcess } from './server-process.js'
 import { startServer } from './start-server.js'
@@ -13,19 +12,6 @@ import type { MysqlServer, StartMysqlOptions } from './types.js'
 
 const execFileAsync = promisify(execFile)
 const readyLine = 'ready for connections'
-const aptPackage = 'mariadb-server'
-
-// The binaries' names do not say which Debian package ships them.
-function mariadbBinary(name: string): string {
-  try {
-    return requireBinary(name)
-  } catch (error) {
-    throw new TestUtilsError(
-      `${name} is not installed; the integration tests need it: apt-get install -y ${aptPackage} (.ci/run installs it)`,
-      { code: TestUtilsErrorCode.missingBinary, cause: error },
-    )
-  }
-}
 
 /**
  * Starts a real MySQL-compatible server (MariaDB, Debian package `mariadb-server`,
@@ -41,8 +27,8 @@ function mariadbBinary(name: string): string {
  * const connection = mysql2.createConnection({ host: server.host, port: server.port, user: server.user })
  */
 export async function startMysql(options: StartMysqlOptions = {}): Promise<MysqlServer> {
-  const mariadbd = mariadbBinary('mariadbd')
-  const installDb = mariadbBinary('mariadb-install-db')
+  const mariadbd = requireBinary('mariadbd')
+  const installDb = requireBinary('mariadb-install-db')
   const asRoot = process.getuid?.() === 0
   const userArgs = asRoot ? ['--user=root'] : []
   return startServer({
