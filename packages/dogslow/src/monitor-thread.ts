@@ -205,14 +205,28 @@ export function monitorThreadMain(data: MonitorData): void {
     })
     // Sent together: the main thread dispatches both at its next interrupt check, so the pause
     // lands exactly where it is (or, after a native call, where JavaScript resumes).
-    post(session, 'Debugger.enable').catch(() => {})
+    let enabled = false
+    post(session, 'Debugger.enable').then(
+      () => {
+        enabled = true
+      },
+      () => {},
+    )
     post(session, 'Debugger.pause').catch(() => {})
-    let waitTimer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<undefined>((resolve) => {
-      waitTimer = setTimeout(() => resolve(undefined), data.nativeWaitMs)
-    })
-    let params = await Promise.race([paused, timedOut])
-    clearTimeout(waitTimer)
+    const within = async (ms: number) => {
+      let waitTimer: NodeJS.Timeout | undefined
+      const timedOut = new Promise<undefined>((resolve) => {
+        waitTimer = setTimeout(() => resolve(undefined), ms)
+      })
+      const result = await Promise.race([paused, timedOut])
+      clearTimeout(waitTimer)
+      return result
+    }
+    let params = await within(data.nativeWaitMs)
+    // Scripts announced (or the enable answered) mean the main thread is running JavaScript: in a
+    // big app on a busy machine, announcing thousands of scripts outlasts the native wait, and the
+    // pause follows right after. Only a thread that has said nothing is in native code.
+    if (params === undefined && (enabled || scripts.size > 0)) params = await within(data.nativeWaitMs * 6)
     if (params === undefined) {
       nativeReport(Date.now(), 'the thread did not reach a JavaScript interrupt check; the report is written without a stack.')
       // The pause stays requested: it happens as soon as the native call returns, and then the
@@ -253,6 +267,27 @@ export function monitorThreadMain(data: MonitorData): void {
     }
   }
 
+  // The first Debugger.enable in a process costs time in proportion to its heap and scripts (V8
+  // prepares them for debugging once; ~1 s for a 50 MB heap on a busy machine). Paid in the first
+  // capture, it would outlast the native wait and the blocked code would be taken for native code;
+  // paid now, at start-up, the heap is small, and later captures only pay for what loaded since.
+  const warmUp = () => {
+    try {
+      const session = new (inspector as typeof import('node:inspector')).Session()
+      session.connectToMainThread()
+      busy = true
+      post(session, 'Debugger.enable')
+        .catch(() => {})
+        .finally(() => {
+          session.disconnect()
+          busy = false
+        })
+    } catch {
+      // A refused session is handled (and reported) by the first capture.
+      busy = false
+    }
+  }
+
   const tick = () => {
     timer = undefined
     if (closed) return
@@ -279,5 +314,6 @@ export function monitorThreadMain(data: MonitorData): void {
     parentPort?.close()
   })
   if (inspectorOff !== undefined) send({ type: 'inspector-unavailable', reason: inspectorOff })
+  else warmUp()
   tick()
 }
