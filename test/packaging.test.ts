@@ -24,6 +24,8 @@ const packages = {
   stats: ['createStats', 'instrumentPg', 'instrumentMysql2', 'instrumentOutboundHttp', 'commentSql', 'pinoMixin'],
 } as const satisfies Record<string, readonly string[]>
 type PackageDir = keyof typeof packages
+/** Commands (package.json `bin`) each package installs. */
+const commands: Partial<Record<PackageDir, string[]>> = { geordi: ['geordi-render', 'geordi-worker'] }
 const featurePackages = (Object.keys(packages) as PackageDir[]).filter((name) => name !== 'core')
 
 /** Child processes get a plain environment: no loader or condition flags from the test runner. */
@@ -132,6 +134,11 @@ describe('packed packages', () => {
       expect(expected).toEqual(expect.arrayContaining([...packages[dir]]))
       expect(await runNode(project, 'check.mjs')).toEqual(expected)
       expect(await runNode(project, 'check.cjs')).toEqual(expected)
+      // The commands a package's docs tell users to run exist once it is installed, and start.
+      for (const command of commands[dir] ?? []) {
+        const { stdout } = await execFileAsync(join(project, 'node_modules', '.bin', command), ['--help'], { cwd: project, env: cleanEnv(), timeout: 60_000 })
+        expect(stdout, command).toMatch(/usage/i)
+      }
     }, 300_000)
   }
 })
