@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanup, reportFiles, tempDir } from './helpers.js'
 
@@ -11,10 +11,10 @@ afterEach(cleanup)
 const entry = new URL('../dist/index.js', import.meta.url).href
 const fixture = fileURLToPath(new URL('./fixtures/blocked-server.mjs', import.meta.url))
 
-function run(env: Record<string, string>, execArgv: string[] = []): Promise<{ code: number | null; stderr: string; ms: number }> {
+function run(env: Record<string, string>, execArgv: string[] = [], script = fixture): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = Date.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, fixture], {
+    const child = spawn(process.execPath, [...execArgv, script], {
       env: { ...process.env, DOGSLOW_ENTRY: entry, INTRO_DIAGNOSTICS: '', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
@@ -63,6 +63,37 @@ describe('createDogslow in a real process', () => {
     expect(result.stderr).toContain('Debugger listening')
     expect(result.stderr).not.toContain('Waiting for the debugger')
     expect(onlyReport(dir)).toMatch(/BLOCKED[\s\S]*spins = \d+/)
+  })
+
+  it('with --enable-source-maps, names the original file and line of the blocked code', async () => {
+    const dir = tempDir()
+    // A "transpiled" app whose source map says every line comes from original.ts, 10 lines further down.
+    const lines = [
+      `const { createDogslow } = await import(${JSON.stringify(entry)})`,
+      "const http = await import('node:http')",
+      `const dog = createDogslow({ env: {}, timerMs: 200, outputDir: ${JSON.stringify(dir)} })`,
+      'function spin(ms) {',
+      '  const started = Date.now()',
+      '  while (Date.now() - started < ms);',
+      '}',
+      'const server = http.createServer(dog.wrap((_req, res) => { spin(900); res.end() }))',
+      "server.listen(0, '127.0.0.1', async () => {",
+      "  await (await fetch('http://127.0.0.1:' + server.address().port + '/mapped', { headers: { connection: 'close' } })).text()",
+      '  server.close()',
+      '  await dog.close()',
+      '})',
+    ]
+    const map = { version: 3, sources: ['original.ts'], names: [], mappings: ['AAUA', ...lines.slice(1).map(() => 'AACA')].join(';') }
+    const app = join(dir, 'app.mjs')
+    writeFileSync(app, `${lines.join('\n')}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`)
+    const result = await run({ OUT: dir }, ['--enable-source-maps'], app)
+    expect(result.code).toBe(0)
+    const text = onlyReport(dir)
+    const spinLine = lines.indexOf('  while (Date.now() - started < ms);') + 1
+    expect(text).toMatch(/Event loop: BLOCKED for [\d.]+ m?s by this request's code/)
+    // Node gives the original source as a path or a file URL, depending on its version.
+    const original = [join(dir, 'original.ts'), pathToFileURL(join(dir, 'original.ts')).href]
+    expect(original.map((file) => text.includes(`  spin (${file}:${spinLine + 10}:1)\n`))).toContain(true)
   })
 
   it('works in a cluster worker', async () => {
