@@ -271,20 +271,17 @@ export function monitorThreadMain(data: MonitorData): void {
   // prepares them for debugging once; ~1 s for a 50 MB heap on a busy machine). Paid in the first
   // capture, it would outlast the native wait and the blocked code would be taken for native code;
   // paid now, at start-up, the heap is small, and later captures only pay for what loaded since.
+  // It holds no lock on captures: if the main thread is already stuck in native code, the warm-up
+  // waits for it as long as the block lasts, and the native-code report must not.
   const warmUp = () => {
     try {
       const session = new (inspector as typeof import('node:inspector')).Session()
       session.connectToMainThread()
-      busy = true
       post(session, 'Debugger.enable')
         .catch(() => {})
-        .finally(() => {
-          session.disconnect()
-          busy = false
-        })
+        .finally(() => session.disconnect())
     } catch {
       // A refused session is handled (and reported) by the first capture.
-      busy = false
     }
   }
 

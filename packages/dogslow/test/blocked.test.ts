@@ -25,12 +25,26 @@ function busyFor(limitMs: number, dir: string): { iterations: number; filesWhile
 }
 
 const EVIL = /^(a+)+$/
-// 26 characters backtrack for about a second: past the deadline and the watchdog's stale-heartbeat wait.
-const EVIL_INPUT = `${'a'.repeat(26)}!`
-// V8 interprets a regex's first run and compiles it for the next ones: warm it up so every test
-// blocks for the same time, whichever runs first.
-EVIL.test('aaaa!')
-EVIL.test('aaaa!')
+
+/**
+ * An input that blocks for about `targetMs` on this machine, whatever its speed: each extra `a`
+ * doubles the backtracking, so time a short one and extrapolate. (It also warms the regex up:
+ * V8 interprets its first run and compiles it for the next ones.)
+ */
+function evilInput(targetMs: number): string {
+  let n = 12
+  let ms = 0
+  while (ms < 20) {
+    n++
+    const started = performance.now()
+    EVIL.test(`${'a'.repeat(n)}!`)
+    ms = performance.now() - started
+  }
+  return `${'a'.repeat(n + Math.max(0, Math.ceil(Math.log2(targetMs / ms))))}!`
+}
+
+// Past the deadline and the watchdog's stale-heartbeat wait, with room to spare.
+const EVIL_INPUT = evilInput(1200)
 
 function matchEvil(input: string): boolean {
   return EVIL.test(input) // EVIL-LINE
