@@ -8,6 +8,7 @@ export type {
   ErrorClass,
   ErrorFactory,
   ErrorSpec,
+  PreemptionMode,
   Quota,
   TimeboxedBlock,
   TimeoutInfo,

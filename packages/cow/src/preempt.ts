@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import inspector from 'node:inspector'
 import vm from 'node:vm'
+import { describeValue, invalidOption } from '@intro/core'
+import { type NativeWatchdog, loadNativeWatchdog } from './native.js'
+import type { PreemptionMode } from './types.js'
 
 /**
  * Runs a synchronous function so that another thread can stop it at a deadline and the
@@ -8,12 +11,15 @@ import vm from 'node:vm'
  * (a CPU loop, a catastrophic regex).
  *
  * V8 stops running JavaScript only through `TerminateExecution`, which unwinds every JS frame
- * without running `catch`/`finally`, until C++ that called into JS cancels it. Node cancels it
- * in exactly two public places: `vm` with `timeout` (a new watchdog thread per call, ~50–80 µs
- * here) and the inspector's `Runtime.evaluate` with `timeout`, whose timer is a task on V8's
- * existing platform thread and whose scope cancels the termination on the way out (~13 µs).
- * The function therefore runs inside a synchronous `Runtime.evaluate` on an in-process
- * inspector session; `vm` is the fallback when the inspector is unavailable.
+ * without running `catch`/`finally`, until C++ that called into JS cancels it. Three boundaries
+ * do that, fastest first:
+ * - `native`: the package's addon (native/cow.cc), a persistent watchdog thread per isolate and a
+ *   C++ boundary that cancels only its own termination (~0.2 µs per call);
+ * - `inspector`: a synchronous `Runtime.evaluate` with `timeout` on an in-process inspector
+ *   session, whose timer is a task on V8's existing platform thread and whose scope cancels the
+ *   termination on the way out (~13–17 µs); used when no prebuilt addon fits this Node;
+ * - `vm`: `runInThisContext({ timeout })`, a new watchdog thread per call (~50–80 µs); used when
+ *   the inspector is unavailable too.
  * Measured alternatives and why they were rejected are in docs/cow.md.
  */
 
@@ -68,8 +74,12 @@ const hookName = `intro.cow.run.${randomUUID()}`
 const expression = `globalThis[Symbol.for(${JSON.stringify(hookName)})]()`
 Object.defineProperty(globalThis, Symbol.for(hookName), { value: runTop, configurable: true })
 
+const MODES: readonly PreemptionMode[] = ['native', 'inspector', 'vm']
+
+// Decided on first use, per thread (each worker loads its own watchdog or session).
+let mode: PreemptionMode | undefined
+let watchdog: NativeWatchdog | undefined
 let session: inspector.Session | undefined
-let sessionState: 'unknown' | 'connected' | 'unavailable' = 'unknown'
 let vmScript: vm.Script | undefined
 let lastError: Error | null = null
 
@@ -77,28 +87,52 @@ function storeError(error: Error | null): void {
   lastError = error
 }
 
-function getSession(): inspector.Session | undefined {
-  if (sessionState === 'unknown') {
-    if (process.env.INTRO_COW_PREEMPTION === 'vm') {
-      sessionState = 'unavailable'
-      return undefined
-    }
-    try {
-      session = new inspector.Session()
-      session.connect()
-      sessionState = 'connected'
-    } catch {
-      // Node built without the inspector, or a host that forbids it: vm still preempts.
-      session = undefined
-      sessionState = 'unavailable'
-    }
+// A mistyped value is a configuration mistake: it throws at every use until fixed, rather than
+// silently running on a mechanism the operator did not ask for.
+function requestedMode(): PreemptionMode | undefined {
+  const raw = process.env.INTRO_COW_PREEMPTION
+  if (raw === undefined || raw === '') return undefined
+  if (!(MODES as readonly string[]).includes(raw)) {
+    throw invalidOption(RangeError, `Expected \`INTRO_COW_PREEMPTION\` to be one of ${MODES.join(', ')}, got ${describeValue(raw)}`)
   }
-  return session
+  return raw as PreemptionMode
 }
 
-/** Which mechanism preempts synchronous code in this thread: `'inspector'` or `'vm'`. */
-export function preemptionMode(): 'inspector' | 'vm' {
-  return getSession() === undefined ? 'vm' : 'inspector'
+function connectSession(): inspector.Session | undefined {
+  try {
+    const connected = new inspector.Session()
+    connected.connect()
+    return connected
+  } catch {
+    // Node built without the inspector, or a host that forbids it: vm still preempts.
+    return undefined
+  }
+}
+
+function resolveMode(): PreemptionMode {
+  const requested = requestedMode()
+  if (requested === undefined || requested === 'native') watchdog = loadNativeWatchdog(requested === 'native')
+  if (watchdog !== undefined) {
+    mode = 'native'
+    return mode
+  }
+  if (requested !== 'vm') session = connectSession()
+  mode = session === undefined ? 'vm' : 'inspector'
+  return mode
+}
+
+/**
+ * Which mechanism preempts synchronous code in this thread: `'native'` (the package's watchdog
+ * addon), `'inspector'` (no prebuilt addon for this platform and Node ABI) or `'vm'` (no
+ * inspector either, or `INTRO_COW_PREEMPTION=vm`). Decided on first use.
+ *
+ * @example
+ * ```ts
+ * if (preemptionMode() !== 'native') logger.info('withTimeout runs on its fallback')
+ * ```
+ */
+export function preemptionMode(): PreemptionMode {
+  return mode ?? resolveMode()
 }
 
 function evaluate(active: inspector.Session, timeoutMs: number): void {
@@ -107,7 +141,7 @@ function evaluate(active: inspector.Session, timeoutMs: number): void {
   // A frame neither returned nor threw without an error: the hook was not reachable in the
   // context the inspector evaluates in (a host that runs our module in another vm context).
   if (lastError === null && frames[frames.length - 1]!.state === RUNNING) {
-    sessionState = 'unavailable'
+    mode = 'vm'
     session?.disconnect()
     session = undefined
     runInVm(timeoutMs)
@@ -148,9 +182,20 @@ function pickTarget(frame: Frame, depth: number): Frame {
  * first, this never returns normally: execution unwinds to that frame's boundary.
  */
 export function runPreempted(frame: Frame, timeoutMs: number): void {
+  const current = mode ?? resolveMode()
   const depth = frames.length
   frames.push(frame)
-  const active = getSession()
+  if (current === 'native') {
+    try {
+      watchdog!.run(runTop, timeoutMs)
+    } finally {
+      frames.length = depth
+    }
+    // Returned without an outcome: the watchdog stopped the block for this frame's deadline.
+    if (frame.state === RUNNING) frame.state = TIMED_OUT
+    return
+  }
+  const active = current === 'inspector' ? session : undefined
   try {
     if (active === undefined) runInVm(timeoutMs)
     else evaluate(active, timeoutMs)
@@ -162,7 +207,7 @@ export function runPreempted(frame: Frame, timeoutMs: number): void {
     return
   }
   if (frame.state !== RUNNING) return
-  if (active === undefined) {
+  if (active === undefined || mode === 'vm') {
     frame.state = TIMED_OUT
     return
   }

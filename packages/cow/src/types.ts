@@ -65,3 +65,10 @@ export interface Quota {
   /** Milliseconds spent so far by blocks of this quota (nested blocks counted once). */
   readonly spentMs: number
 }
+
+/**
+ * How synchronous blocks are preempted in a thread: the package's native watchdog, the
+ * inspector's `Runtime.evaluate` with `timeout` (no prebuilt for this platform and Node ABI),
+ * or `vm` with `timeout` (no inspector either). See {@link preemptionMode}.
+ */
+export type PreemptionMode = 'native' | 'inspector' | 'vm'

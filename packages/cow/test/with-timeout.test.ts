@@ -33,8 +33,8 @@ function expectWindow(ms: number, deadlineMs: number, earlyMs = 0): void {
 }
 
 describe('withTimeout', () => {
-  it('preempts through the inspector in this build of Node', () => {
-    expect(preemptionMode()).toBe('inspector')
+  it('preempts through the native watchdog by default in this workspace', () => {
+    expect(preemptionMode()).toBe('native')
   })
 
   it('returns the value of a synchronous block synchronously', () => {
