@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // These run the built package (in child processes and a worker thread, which cannot load the
 // TypeScript source): one file, one build, so no test reads dist while another rewrites it.
@@ -31,10 +32,15 @@ interface Checks {
   after: number
 }
 
+// Every test below runs once per mechanism: the native watchdog (the default here) and the
+// inspector fallback used where no prebuilt fits, selected through INTRO_COW_PREEMPTION.
+const MODES = ['native', 'inspector'] as const
+type Mode = (typeof MODES)[number]
+
 // Deadlines of 100 ms (80 for the nested outer one): preempted at or after the deadline and
 // within a margin a loaded 2-core machine still meets.
-function expectPreempted(checks: Checks): void {
-  expect(checks.mode).toBe('inspector')
+function expectPreempted(checks: Checks, mode: Mode): void {
+  expect(checks.mode).toBe(mode)
   for (const timed of [checks.regex, checks.loop]) {
     expect(timed.errorClass).toBe('RuntimeError')
     expect(timed.ms).toBeGreaterThanOrEqual(100)
@@ -77,10 +83,11 @@ function runChild(args: string[], env: Record<string, string>, onStderr?: (text:
   })
 }
 
-describe('process exit', () => {
+describe.each(MODES)('process exit (%s)', (mode) => {
   it('exits on its own after timeouts, with no open handles and no debugger left attached', async () => {
     const start = Date.now()
-    const { stdout, stderr } = await run(process.execPath, [join(fixtures, 'exit.cjs')], { cwd: packageDir, timeout: 20_000 })
+    const env = { ...process.env, INTRO_COW_PREEMPTION: mode }
+    const { stdout, stderr } = await run(process.execPath, [join(fixtures, 'exit.cjs')], { cwd: packageDir, env, timeout: 20_000 })
     const result = JSON.parse(stdout) as { results: boolean[]; resources: string[] }
     expect(result.results).toEqual([true, true, true, true])
     expect(result.resources.filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap' && name !== 'Immediate')).toEqual([])
@@ -89,10 +96,10 @@ describe('process exit', () => {
   })
 })
 
-describe('process health', () => {
+describe.each(MODES)('process health (%s)', (mode) => {
   // In a child started with --expose-gc, so that heap use is measured after full collections.
   it('keeps heap, threads and handles flat over 100,000 calls including 1,500 timeouts', async () => {
-    const child = await runChild(['--expose-gc', join(fixtures, 'flat.mjs')], {}, undefined, 110_000)
+    const child = await runChild(['--expose-gc', join(fixtures, 'flat.mjs')], { INTRO_COW_PREEMPTION: mode }, undefined, 110_000)
     expect(child.stderr).toBe('')
     expect(child.code).toBe(0)
     const { timeouts, before, after } = JSON.parse(child.stdout) as {
@@ -108,19 +115,20 @@ describe('process health', () => {
   }, 120_000)
 })
 
-describe('with --inspect', () => {
+describe.each(MODES)('with --inspect (%s)', (mode) => {
   it('preempts with the caller’s error while the inspector listens', async () => {
-    const child = await runChild(['--inspect=127.0.0.1:0', join(fixtures, 'inspect.mjs')], {})
+    const child = await runChild(['--inspect=127.0.0.1:0', join(fixtures, 'inspect.mjs')], { INTRO_COW_PREEMPTION: mode })
     expect(child.code).toBe(0)
     expect(child.stderr).toContain('Debugger listening')
     const checks = JSON.parse(child.stdout) as Checks & { url: string | null }
     expect(checks.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
-    expectPreempted(checks)
+    expectPreempted(checks, mode)
   })
 
   it('preempts with the caller’s error while a debugger client is attached with the Debugger domain enabled', async () => {
     let client: Promise<Child> | undefined
-    const target = await runChild(['--inspect=127.0.0.1:0', join(fixtures, 'inspect.mjs')], { WAIT_FOR_DEBUGGER: '1' }, (stderr) => {
+    const env = { WAIT_FOR_DEBUGGER: '1', INTRO_COW_PREEMPTION: mode }
+    const target = await runChild(['--inspect=127.0.0.1:0', join(fixtures, 'inspect.mjs')], env, (stderr) => {
       const url = /ws:\/\/\S+/.exec(stderr)?.[0]
       if (url !== undefined && client === undefined) client = runChild(['--experimental-websocket', join(fixtures, 'debugger-client.mjs'), url], {})
     })
@@ -128,28 +136,84 @@ describe('with --inspect', () => {
     expect((await client)?.code).toBe(0)
     expect(target.code).toBe(0)
     expect(target.stderr).toContain('Debugger attached')
-    expectPreempted(JSON.parse(target.stdout) as Checks)
+    expectPreempted(JSON.parse(target.stdout) as Checks, mode)
   })
 })
 
-describe('in a worker thread', () => {
+describe.each(MODES)('in a worker thread (%s)', (mode) => {
   it('preempts inside the worker with the caller’s error while the main thread runs on', async () => {
     let ticks = 0
     const interval = setInterval(() => ticks++, 10)
     try {
       // Without the test runner's flags, which point the package at its TypeScript source.
-      const worker = new Worker(join(fixtures, 'worker-checks.mjs'), { execArgv: [] })
+      const env = { ...process.env, INTRO_COW_PREEMPTION: mode }
+      const worker = new Worker(join(fixtures, 'worker-checks.mjs'), { execArgv: [], env })
       const checks = await new Promise<Checks>((resolve, reject) => {
         worker.once('message', resolve)
         worker.once('error', reject)
         worker.once('exit', (code) => reject(new Error(`worker exited with code ${code} before reporting`)))
       })
       await worker.terminate()
-      expectPreempted(checks)
+      expectPreempted(checks, mode)
       // The worker spent > 280 ms preempted in its own thread; the main loop was not blocked.
       expect(ticks).toBeGreaterThan(10)
     } finally {
       clearInterval(interval)
     }
+  })
+
+  it('leaves no thread behind when workers that timed out blocks exit', async () => {
+    const child = await runChild([join(fixtures, 'workers-exit.mjs')], { INTRO_COW_PREEMPTION: mode }, undefined, 60_000)
+    expect(child.stderr).toBe('')
+    expect(child.code).toBe(0)
+    const { before, after, reports } = JSON.parse(child.stdout) as { before: number; after: number; reports: { mode: string; timedOut: boolean }[] }
+    expect(reports).toHaveLength(21)
+    expect(reports.every((report) => report.mode === mode && report.timedOut)).toBe(true)
+    expect(after).toBe(before)
+  }, 70_000)
+})
+
+describe('without a prebuilt that fits this Node', () => {
+  const copies: string[] = []
+  afterAll(() => {
+    for (const dir of copies) rmSync(dir, { recursive: true, force: true })
+  })
+
+  // The built package as installed where the tarball's prebuilt does not fit: dist and manifest
+  // only, plus `prebuilt` (file contents) at the path the loader looks for when given.
+  function copyOfPackage(prebuilt?: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'intro-cow-fallback-'))
+    copies.push(dir)
+    cpSync(join(packageDir, 'dist'), join(dir, 'dist'), { recursive: true })
+    cpSync(join(packageDir, 'package.json'), join(dir, 'package.json'))
+    mkdirSync(join(dir, 'node_modules/@intro'), { recursive: true })
+    symlinkSync(join(packageDir, '../core'), join(dir, 'node_modules/@intro/core'), 'dir')
+    if (prebuilt !== undefined) {
+      const file = join(dir, 'prebuilds', `${process.platform}-${process.arch}`, `cow.abi${process.versions.modules}.node`)
+      mkdirSync(dirname(file), { recursive: true })
+      writeFileSync(file, prebuilt)
+    }
+    return dir
+  }
+
+  async function fallback(dir: string, env: Record<string, string> = {}) {
+    const child = await runChild([join(fixtures, 'fallback.mjs'), dir], env)
+    expect(child.code).toBe(0)
+    return JSON.parse(child.stdout) as { mode: string; timedOut: boolean; events: { level: string; scope: string }[] }
+  }
+
+  it('preempts through the inspector, with a notice only', async () => {
+    const result = await fallback(copyOfPackage())
+    expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'info', scope: 'cow.preemption' }] })
+  })
+
+  it('preempts through the inspector, with a warning, when the prebuilt does not load', async () => {
+    const result = await fallback(copyOfPackage('not a shared object'))
+    expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'warn', scope: 'cow.preemption' }] })
+  })
+
+  it('warns when INTRO_COW_PREEMPTION=native cannot be honoured', async () => {
+    const result = await fallback(copyOfPackage(), { INTRO_COW_PREEMPTION: 'native' })
+    expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'warn', scope: 'cow.preemption' }] })
   })
 })
