@@ -113,6 +113,31 @@ describe('packed packages', () => {
     }
   })
 
+  it('@intro/cow ships a native watchdog for every supported Node line on linux-x64', async () => {
+    const { stdout } = await execFileAsync('tar', ['-tzf', tarballs.get('cow')!])
+    // ABIs of Node 20, 22, 24 and 26.
+    for (const abi of [115, 127, 137, 147]) expect(stdout.split('\n')).toContain(`package/prebuilds/linux-x64/cow.abi${abi}.node`)
+  })
+
+  it('@intro/cow preempts through its native watchdog once installed, on this Node line', async () => {
+    const project = scratch('cow-native')
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch-cow-native', version: '1.0.0', private: true }))
+    await execFileAsync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', tarballs.get('core')!, tarballs.get('cow')!], {
+      cwd: project,
+      env: cleanEnv(),
+      timeout: 240_000,
+    })
+    const script = [
+      "import { preemptionMode, withTimeout } from '@intro/cow'",
+      'let code',
+      'try { withTimeout(20, () => { for (;;) {} }) } catch (error) { code = error.code }',
+      'console.log(JSON.stringify([preemptionMode(), code]))',
+    ].join('\n')
+    writeFileSync(join(project, 'native.mjs'), script)
+    const { stdout } = await execFileAsync(process.execPath, ['native.mjs'], { cwd: project, env: { ...cleanEnv(), INTRO_COW_PREEMPTION: 'native' }, timeout: 60_000 })
+    expect(JSON.parse(stdout)).toEqual(['native', 'ERR_INTRO_TIMEOUT'])
+  }, 300_000)
+
   for (const dir of ['core', ...featurePackages] as PackageDir[]) {
     const name = `@intro/${dir}`
     it(`${name} installs from its tarball outside the monorepo and loads with import and require`, async () => {

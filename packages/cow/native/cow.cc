@@ -164,7 +164,8 @@ void Run(const v8::FunctionCallbackInfo<v8::Value>& args) {
 }  // namespace
 
 NODE_MODULE_INIT(/* exports, module, context */) {
-  v8::Isolate* isolate = context->GetIsolate();
+  // The isolate running this module's initialiser: Context::GetIsolate is gone in V8 14 (Node 26).
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
   Watchdog* watchdog;
   try {
     watchdog = new Watchdog(isolate);

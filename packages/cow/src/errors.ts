@@ -8,6 +8,8 @@ export const CowErrorCode = {
   poolClosed: 'ERR_INTRO_COW_POOL_CLOSED',
   /** The pool's worker died, or the module or its export could not be loaded. */
   workerFailed: 'ERR_INTRO_COW_WORKER_FAILED',
+  /** `INTRO_COW_PREEMPTION=native` was set, but no native watchdog loads for this platform and Node ABI. */
+  nativeUnavailable: 'ERR_INTRO_COW_NATIVE_UNAVAILABLE',
 } as const
 
 /** Union of {@link CowErrorCode} values. */

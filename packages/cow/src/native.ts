@@ -38,30 +38,38 @@ function isWatchdog(value: unknown): value is NativeWatchdog {
   return typeof candidate?.run === 'function' && candidate.version === INTERFACE_VERSION
 }
 
+/** The watchdog of this thread, or why there is none. */
+export type NativeLoad = { watchdog: NativeWatchdog; reason?: undefined } | { watchdog?: undefined; reason: string; error?: unknown }
+
 /**
- * Loads the watchdog for this thread, or returns undefined (the caller falls back to the
- * inspector). A missing prebuilt is expected off the platform the package was packed on, so it
- * is only a notice unless `required`; a prebuilt that exists but does not load is a warning.
+ * Loads the watchdog for this thread. The package ships prebuilts for linux-x64 on the ABIs of
+ * Node 20, 22, 24 and 26 (115, 127, 137, 147) and builds one at install where a compiler
+ * exists; anywhere else the caller falls back to the inspector, ~25× slower per call, so the
+ * reason is reported once as a warning.
  */
-export function loadNativeWatchdog(required: boolean): NativeWatchdog | undefined {
+export function loadNativeWatchdog(): NativeLoad {
   const shared = (globalThis as Record<symbol, unknown>)[sharedKey]
-  if (isWatchdog(shared)) return shared
+  if (isWatchdog(shared)) return { watchdog: shared }
   const path = prebuiltPath()
   if (!existsSync(path)) {
-    reportDiagnostic({
-      level: required ? 'warn' : 'info',
-      scope: 'cow.preemption',
-      message: `no native watchdog for ${process.platform}-${process.arch}, Node ABI ${process.versions.modules} (${path}); preempting through the inspector`,
-    })
-    return undefined
+    return { reason: `no native watchdog for ${process.platform}-${process.arch}, Node ABI ${process.versions.modules} (${path} is missing)` }
   }
   try {
     const addon: unknown = createRequire(import.meta.url)(path)
     if (!isWatchdog(addon)) throw new Error(`${path} is not the native watchdog of interface version ${INTERFACE_VERSION}`)
     Object.defineProperty(globalThis, sharedKey, { value: addon, configurable: true })
-    return addon
+    return { watchdog: addon }
   } catch (error) {
-    reportDiagnostic({ level: 'warn', scope: 'cow.preemption', message: 'the native watchdog failed to load; preempting through the inspector', error })
-    return undefined
+    return { reason: `the native watchdog at ${path} failed to load`, error }
   }
+}
+
+/** The one warning of a thread that runs on a fallback: what is missing and what it costs. */
+export function reportFallback(load: Extract<NativeLoad, { reason: string }>, fallback: string): void {
+  reportDiagnostic({
+    level: 'warn',
+    scope: 'cow.preemption',
+    message: `${load.reason}; preempting through ${fallback} (~25 µs instead of ~1 µs per synchronous withTimeout call)`,
+    error: load.error,
+  })
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import inspector from 'node:inspector'
 import vm from 'node:vm'
-import { describeValue, invalidOption } from '@intro/core'
-import { type NativeWatchdog, loadNativeWatchdog } from './native.js'
+import { IntroError, describeValue, invalidOption } from '@intro/core'
+import { CowErrorCode } from './errors.js'
+import { type NativeWatchdog, loadNativeWatchdog, reportFallback } from './native.js'
 import type { PreemptionMode } from './types.js'
 
 /**
@@ -111,9 +112,23 @@ function connectSession(): inspector.Session | undefined {
 
 function resolveMode(): PreemptionMode {
   const requested = requestedMode()
-  if (requested === undefined || requested === 'native') watchdog = loadNativeWatchdog(requested === 'native')
-  if (watchdog !== undefined) {
-    mode = 'native'
+  if (requested === undefined || requested === 'native') {
+    const load = loadNativeWatchdog()
+    if (load.watchdog !== undefined) {
+      watchdog = load.watchdog
+      mode = 'native'
+      return mode
+    }
+    // Asked for by name: running on a 25× slower mechanism instead would hide the problem.
+    if (requested === 'native') {
+      throw new IntroError(`INTRO_COW_PREEMPTION=native cannot be honoured: ${load.reason}`, {
+        code: CowErrorCode.nativeUnavailable,
+        cause: load.error,
+      })
+    }
+    session = connectSession()
+    mode = session === undefined ? 'vm' : 'inspector'
+    reportFallback(load, mode === 'vm' ? 'vm timeouts (no inspector either)' : 'the inspector')
     return mode
   }
   if (requested !== 'vm') session = connectSession()

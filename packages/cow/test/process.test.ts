@@ -199,12 +199,12 @@ describe('without a prebuilt that fits this Node', () => {
   async function fallback(dir: string, env: Record<string, string> = {}) {
     const child = await runChild([join(fixtures, 'fallback.mjs'), dir], env)
     expect(child.code).toBe(0)
-    return JSON.parse(child.stdout) as { mode: string; timedOut: boolean; events: { level: string; scope: string }[] }
+    return JSON.parse(child.stdout) as { mode?: string; timedOut: boolean; events: { level: string; scope: string }[]; errorCode?: string }
   }
 
-  it('preempts through the inspector, with a notice only', async () => {
+  it('preempts through the inspector, with one warning', async () => {
     const result = await fallback(copyOfPackage())
-    expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'info', scope: 'cow.preemption' }] })
+    expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'warn', scope: 'cow.preemption' }] })
   })
 
   it('preempts through the inspector, with a warning, when the prebuilt does not load', async () => {
@@ -212,8 +212,8 @@ describe('without a prebuilt that fits this Node', () => {
     expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'warn', scope: 'cow.preemption' }] })
   })
 
-  it('warns when INTRO_COW_PREEMPTION=native cannot be honoured', async () => {
+  it('refuses to run when INTRO_COW_PREEMPTION=native cannot be honoured', async () => {
     const result = await fallback(copyOfPackage(), { INTRO_COW_PREEMPTION: 'native' })
-    expect(result).toEqual({ mode: 'inspector', timedOut: true, events: [{ level: 'warn', scope: 'cow.preemption' }] })
+    expect(result).toEqual({ timedOut: false, events: [], errorCode: 'ERR_INTRO_COW_NATIVE_UNAVAILABLE' })
   })
 })
