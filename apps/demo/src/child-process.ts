@@ -16,6 +16,8 @@ export interface ForkOptions<Ready> {
   modulePath: string
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** Node flags of the child; the parent's own by default. */
+  execArgv?: string[]
   /** stdout and stderr of the child go to this file. */
   logPath: string
   timeoutMs: number
@@ -27,6 +29,7 @@ export function forkUntilReady<Ready>(options: ForkOptions<Ready>): Promise<Chil
   const log = openSync(options.logPath, 'a')
   const child = fork(options.modulePath, options.args ?? [], {
     env: { ...process.env, ...options.env },
+    execArgv: [...(options.execArgv ?? process.execArgv)],
     stdio: ['ignore', log, log, 'ipc'],
   })
   return new Promise((resolve, reject) => {

@@ -157,7 +157,7 @@ export async function startGraphitePipeline(options = {}) {
     const statsdLog = join(dir, 'log', 'statsd.log')
     const statsdOut = openSync(statsdLog, 'a')
     children.push(
-      spawn(process.execPath, [daemon, join(dir, 'statsd-config.json')], {
+      spawn(process.execPath, ['--require', createRequire(import.meta.url).resolve('./statsd-compat.cjs'), daemon, join(dir, 'statsd-config.json')], {
         cwd: dirname(daemon),
         stdio: ['ignore', statsdOut, statsdOut],
       }),

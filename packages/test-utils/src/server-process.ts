@@ -33,6 +33,8 @@ export interface StartProcessOptions {
   env?: NodeJS.ProcessEnv
   /** Start `command` as a Node.js module with an IPC channel instead of a binary. */
   nodeModule?: boolean
+  /** Node flags of a `nodeModule` server (e.g. `--require` of a preload); none by default. */
+  execArgv?: readonly string[]
   /** Signal sent when the test process exits without stopping the server. */
   exitSignal?: NodeJS.Signals
   /** A directory the server owns, removed once it has stopped (or at test-process exit). */
@@ -54,7 +56,7 @@ export function startProcess(options: StartProcessOptions): ServerProcess {
   try {
     child = options.nodeModule
       ? // execArgv: [] so a test runner's loader flags do not leak into the server.
-        fork(options.command, options.args, { ...common, execArgv: [], stdio: ['ignore', logFd, logFd, 'ipc'] })
+        fork(options.command, options.args, { ...common, execArgv: [...(options.execArgv ?? [])], stdio: ['ignore', logFd, logFd, 'ipc'] })
       : spawn(options.command, options.args, { ...common, stdio: ['ignore', logFd, logFd] })
   } finally {
     closeSync(logFd)

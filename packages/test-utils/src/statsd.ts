@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram'
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { freePort } from './free-port.js'
 import { type ServerProcess, startProcess } from './server-process.js'
 import { startServer } from './start-server.js'
@@ -25,6 +26,9 @@ interface BackendMessage {
  * // send metrics to statsd.host:statsd.port, then
  * const snapshot = await statsd.waitFor((s) => s.counters['requests'] === 1)
  */
+// statsd 0.9 on Node ≥ 23 needs util.log back: the preload @intro/stats ships for its users.
+const statsdCompat = fileURLToPath(new URL('../../stats/scripts/statsd-compat.cjs', import.meta.url))
+
 export async function startStatsd(options: StartStatsdOptions = {}): Promise<StatsdServer> {
   const daemon = createRequire(import.meta.url).resolve('statsd/stats.js')
   const snapshots: StatsdSnapshot[] = []
@@ -50,7 +54,7 @@ export async function startStatsd(options: StartStatsdOptions = {}): Promise<Sta
       }
       const configPath = join(dir, 'config.json')
       writeFileSync(configPath, JSON.stringify(config))
-      const server = startProcess({ command: daemon, args: [configPath], dir, logPath: join(dir, 'statsd.log'), nodeModule: true })
+      const server = startProcess({ command: daemon, args: [configPath], dir, logPath: join(dir, 'statsd.log'), nodeModule: true, execArgv: ['--require', statsdCompat] })
       server.child.on('message', (message: BackendMessage) => {
         if (message.type === 'ready') answering.add(server)
         else if (message.type === 'flush' && message.snapshot) snapshots.push(message.snapshot)

@@ -28,6 +28,8 @@ export interface StatsdOptions {
 }
 
 const backendPath = fileURLToPath(new URL('./file-backend.cjs', import.meta.url))
+// statsd 0.9 on Node ≥ 23 needs util.log back (see @intro/stats/statsd-compat).
+const compatPath = createRequire(import.meta.url).resolve('@intro/stats/statsd-compat')
 
 /**
  * Starts Etsy's `statsd` daemon on a free UDP port of 127.0.0.1 with a backend that appends
@@ -72,6 +74,7 @@ async function startDaemon(options: StatsdOptions, flushLogPath: string): Promis
       what: 'statsd daemon',
       modulePath: daemon,
       args: [configPath],
+      execArgv: ['--require', compatPath],
       logPath: `${options.dir}/statsd.log`,
       timeoutMs: 10_000,
       isReady: (message): message is { type: 'ready' } => (message as { type?: unknown })?.type === 'ready',
