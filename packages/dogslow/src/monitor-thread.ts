@@ -143,6 +143,8 @@ export function monitorThreadMain(data: MonitorData): void {
 
   const readLocals = async (session: import('node:inspector').Session, frame: CdpFrame) => {
     const locals: Array<{ name: string; value: unknown }> = []
+    // Innermost first: the function's block scopes, then its 'local' scope, and stop there. A
+    // 'block' after 'local' is an enclosing one (a module wrapper's, on V8 ≥ 13): not this frame's.
     for (const scope of frame.scopeChain) {
       if (scope.type !== 'local' && scope.type !== 'block') break
       if (scope.object.objectId === undefined) continue
@@ -152,6 +154,7 @@ export function monitorThreadMain(data: MonitorData): void {
         const { type, subtype, className, value, unserializableValue, description, preview } = prop.value
         locals.push({ name: prop.name, value: { type, subtype, className, value: type === 'object' ? undefined : value, unserializableValue, description, preview } })
       }
+      if (scope.type === 'local') break
     }
     return locals
   }
