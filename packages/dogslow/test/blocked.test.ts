@@ -135,7 +135,7 @@ describe('createDogslow (blocked event loop)', () => {
     expect(late.intercepted).toBeLessThan(MARGIN_MS)
     expect(late.written).toBeLessThan(MARGIN_MS)
     // The file may already end with the follow-up line of the completed request.
-    expect(text.startsWith(texts[0] ?? '-')).toBe(true)
+    expect((text ?? '').startsWith(texts[0] ?? '-')).toBe(true)
   })
 
   it('with locals on, shows the evil regex input, function and line, under the blocking request and not the one waiting beside it', async () => {
