@@ -1,10 +1,9 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { appendFileSync } from 'node:fs'
 import { reportDiagnostic } from '@intro/core'
 import { DogslowError, DogslowErrorCode } from './errors.js'
 import { formatDuration } from './format.js'
 import { EmailSink } from './sinks/email-sink.js'
-import { appendToReportFile, reportFileName, writeReportFile } from './sinks/file-sink.js'
+import { appendToReportFile, appendToReportFileSync, reportFileName, writeReportFile } from './sinks/file-sink.js'
 import type { DogslowCompletion, DogslowDump, DogslowReport, ResolvedSettings } from './types.js'
 
 /** Channel every report is published on (`{ report, text }`); @intro/stats counts them from here. */
@@ -167,7 +166,7 @@ export class Delivery {
 
   /** Appends to a report file now (the loop was just freed, and the details belong right after the report). */
   appendNow(file: string, text: string): void {
-    this.#sync('file', () => appendFileSync(file, text, { mode: 0o600 }), 'file.append')
+    this.#sync('file', () => appendToReportFileSync(file, text), 'file.append')
   }
 
   /** Announces reports dropped by the rate limit. */

@@ -261,7 +261,18 @@ export function monitorThreadMain(data: MonitorData): void {
         nativeFiles.delete(report.nativeSeq)
         if (file === undefined) continue
         try {
-          fs.appendFileSync(file, `\n${'-'.repeat(72)}\nUpdate: the native call returned.\n\n${report.text}`)
+          // As file-sink.ts's appendToReportFileSync (this thread cannot import it): never through a
+          // symlink, only to the regular file of ours written earlier.
+          const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW)
+          try {
+            const info = fs.fstatSync(fd)
+            const uid = typeof process.getuid === 'function' ? process.getuid() : undefined
+            if (info.isFile() && info.nlink === 1 && (uid === undefined || info.uid === uid)) {
+              fs.writeSync(fd, `\n${'-'.repeat(72)}\nUpdate: the native call returned.\n\n${report.text}`)
+            }
+          } finally {
+            fs.closeSync(fd)
+          }
         } catch {
           // The first part of the report is on disk already; nothing better to do here.
         }

@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { lstatSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { type DiagnosticEvent, onDiagnostic } from '@intro/core'
@@ -133,6 +133,38 @@ describe('createDogslow sinks', () => {
     expect(completions[0]).toMatchObject({ statusCode: 200, aborted: false })
     expect(completions[0]?.durationMs).toBeGreaterThanOrEqual(450)
     expect(String(lines[1]?.msg)).toMatch(/completed with status 200 after/)
+  })
+
+  it('never appends the follow-up through a symlink put at the report file name, and reports it', async () => {
+    const events = collectDiagnostics()
+    const dir = tempDir()
+    const target = join(tempDir(), 'victim.txt')
+    writeFileSync(target, 'untouched\n')
+    let release = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const dog = watchdog({ timerMs: 150, outputDir: dir })
+    const url = await listen(
+      dog.wrap(async (_req, res) => {
+        await released
+        res.end('ok')
+      }),
+    )
+    const response = fetch(`${url}/slow`)
+    await waitForReports(dir, 1)
+    const [name = ''] = reportFiles(dir)
+    // What another user of a shared directory could do between the report and its follow-up.
+    rmSync(join(dir, name))
+    symlinkSync(target, join(dir, name))
+    release()
+    expect((await response).status).toBe(200)
+    await until(() => events.some((e) => e.scope === 'dogslow.sink.file'))
+    expect(readFileSync(target, 'utf8')).toBe('untouched\n')
+    expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true)
+    const failure = events.find((e) => e.scope === 'dogslow.sink.file')?.error as DogslowError | undefined
+    expect(failure).toBeInstanceOf(DogslowError)
+    expect(failure?.code).toBe('ERR_INTRO_DOGSLOW_SINK')
   })
 
   it('keeps delivering to the other sinks when the output directory is unwritable, reporting the error once', async () => {

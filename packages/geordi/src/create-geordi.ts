@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { reportDiagnostic } from '@intro/core'
-import { mayCarryGeordiParam } from './geordi-param.js'
+import { GEORDI_PARAM, mayCarryGeordiParam, withoutGeordiParam } from './geordi-param.js'
 import { resolveGeordiOptions } from './options.js'
-import { TECHNICAL_PAGE_CSP, technicalErrorPage } from './technical-error-page.js'
+import { TECHNICAL_PAGE_HEADERS, technicalErrorPage } from './technical-error-page.js'
 import type { GeordiOptions } from './types.js'
 import { GeordiHandler } from './web-handler.js'
 
 type Next = (error?: unknown) => void
 interface FastifyRequestLike {
   raw: IncomingMessage
+  query?: unknown
 }
 interface FastifyReplyLike {
   raw: ServerResponse
@@ -24,6 +25,7 @@ interface FastifyInstanceLike {
 interface KoaContextLike {
   req: IncomingMessage
   res: ServerResponse
+  originalUrl?: string
   respond?: boolean
   status: number
   type: string
@@ -81,6 +83,18 @@ export interface Geordi<Req = IncomingMessage> {
   close(): Promise<void>
 }
 
+/**
+ * Requests geordi does not answer reach the app as if `__geordi__` were absent: it is removed
+ * from the URL (and so from Express's `req.query`, Koa's `ctx.query`), also for a user who
+ * is not authorized to see that the parameter means anything.
+ */
+function hideGeordiParam(req: IncomingMessage & { originalUrl?: string }): void {
+  const url = withoutGeordiParam(req.url)
+  if (url !== undefined) req.url = url
+  const original = withoutGeordiParam(req.originalUrl)
+  if (original !== undefined) req.originalUrl = original
+}
+
 function statusOf(error: unknown): number {
   const code = (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode ?? (error as { status?: unknown } | null)?.status
   return typeof code === 'number' && code >= 400 && code < 600 ? code : 500
@@ -112,8 +126,7 @@ function sendTechnicalPage(error: unknown, req: IncomingMessage, res: ServerResp
   const body = technicalErrorPage(error, req)
   res.statusCode = statusOf(error)
   res.setHeader('Content-Type', 'text/html; charset=utf-8')
-  res.setHeader('Content-Security-Policy', TECHNICAL_PAGE_CSP)
-  res.setHeader('Cache-Control', 'no-store')
+  for (const [name, value] of Object.entries(TECHNICAL_PAGE_HEADERS)) res.setHeader(name, value)
   res.end(body)
 }
 
@@ -144,11 +157,15 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
     express: () =>
       function geordiExpress(req, res, next) {
         if (!mayCarryGeordiParam(req.url)) return next()
+        const pass = () => {
+          hideGeordiParam(req)
+          next()
+        }
         handler.handle(req, res, req as Req).then(
-          (handled) => handled || next(),
+          (handled) => handled || pass(),
           (error: unknown) => {
             fail(error)
-            next()
+            pass()
           },
         )
       },
@@ -156,14 +173,21 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
       const plugin = ((instance, _options, done) => {
         instance.addHook('onRequest', (request, reply, next) => {
           if (!mayCarryGeordiParam(request.raw.url)) return next()
+          // Fastify has parsed the query already: the parameter goes from both.
+          const pass = () => {
+            hideGeordiParam(request.raw)
+            if (request.query !== null && typeof request.query === 'object') delete (request.query as Record<string, unknown>)[GEORDI_PARAM]
+            next()
+          }
           handler.handle(request.raw, reply.raw, request as Req).then(
             (handled) => {
-              if (handled) reply.hijack()
+              if (!handled) return pass()
+              reply.hijack()
               next()
             },
             (error: unknown) => {
               fail(error)
-              next()
+              pass()
             },
           )
         })
@@ -175,10 +199,14 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
     },
     koa: () =>
       async function geordiKoa(ctx, next) {
-        if (mayCarryGeordiParam(ctx.req.url) && (await handler.handle(ctx.req, ctx.res, ctx as Req))) {
+        if (!mayCarryGeordiParam(ctx.req.url)) return next()
+        if (await handler.handle(ctx.req, ctx.res, ctx as Req)) {
           ctx.respond = false
           return
         }
+        hideGeordiParam(ctx.req)
+        const original = withoutGeordiParam(ctx.originalUrl)
+        if (original !== undefined) ctx.originalUrl = original
         return next()
       },
     wrap: (listener, fallback) =>
@@ -207,11 +235,15 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
           if (result instanceof Promise) result.catch(onError)
         }
         if (!mayCarryGeordiParam(req.url)) return run()
+        const pass = () => {
+          hideGeordiParam(req)
+          run()
+        }
         handler.handle(req, res, req as Req).then(
-          (handled) => handled || run(),
+          (handled) => handled || pass(),
           (error: unknown) => {
             fail(error)
-            run()
+            pass()
           },
         )
       },
@@ -231,12 +263,9 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
       async function geordiFastifyErrors(this: unknown, error, request, reply) {
         const page = (await handler.isAuthorized(request as Req)) ? pageOrUndefined(error, request.raw) : undefined
         if (page !== undefined) {
-          return reply
-            .code(statusOf(error))
-            .header('Content-Security-Policy', TECHNICAL_PAGE_CSP)
-            .header('Cache-Control', 'no-store')
-            .type('text/html; charset=utf-8')
-            .send(page)
+          reply.code(statusOf(error)).type('text/html; charset=utf-8')
+          for (const [name, value] of Object.entries(TECHNICAL_PAGE_HEADERS)) reply.header(name, value)
+          return reply.send(page)
         }
         if (fallback) return fallback.call(this, error, request, reply)
         // Thrown from a custom error handler, the error goes on to Fastify's default handler.
@@ -253,8 +282,7 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
           if (page === undefined) throw error
           ctx.status = statusOf(error)
           ctx.type = 'text/html; charset=utf-8'
-          ctx.set('Content-Security-Policy', TECHNICAL_PAGE_CSP)
-          ctx.set('Cache-Control', 'no-store')
+          for (const [name, value] of Object.entries(TECHNICAL_PAGE_HEADERS)) ctx.set(name, value)
           ctx.body = page
         }
       },

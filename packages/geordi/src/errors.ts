@@ -22,6 +22,14 @@ export const GeordiErrorCodes = {
   appExport: 'ERR_GEORDI_APP_EXPORT',
   /** The job payload was not one this version understands. */
   badJob: 'ERR_GEORDI_BAD_JOB',
+  /** `outDir` is not a directory owned by this user, or other users may write to it. */
+  unsafeOutDir: 'ERR_GEORDI_UNSAFE_OUT_DIR',
+  /** Too many jobs of this admin, or of this web process, are not finished yet (429). */
+  tooManyJobs: 'ERR_GEORDI_TOO_MANY_JOBS',
+  /** Profiling was started from another site (`Sec-Fetch-Site`/`Origin`), so it is refused (403). */
+  crossSite: 'ERR_GEORDI_CROSS_SITE',
+  /** A method other than GET/HEAD while `replayUnsafeMethods` is off (405). */
+  methodNotAllowed: 'ERR_GEORDI_METHOD_NOT_ALLOWED',
 } as const
 
 /** One of {@link GeordiErrorCodes}. */

@@ -75,3 +75,28 @@ function classify(value: string): GeordiRequest {
 export function geordiUrl(strippedUrl: string, value: string): string {
   return `${strippedUrl}${strippedUrl.includes('?') ? '&' : '?'}${GEORDI_PARAM}=${encodeURIComponent(value)}`
 }
+
+/**
+ * A path on this site to redirect or link to, whatever the request target was. Browsers read
+ * `//host/…` and `/\host/…` as another site (and drop tabs and newlines before reading), and an
+ * absolute-form target (`GET http://host/… HTTP/1.1`) names a site of its own: the result must
+ * start with a single `/` followed by neither `/` nor `\`.
+ */
+export function sameOriginPath(url: string): string {
+  let path = url
+  if (!path.startsWith('/')) {
+    try {
+      const parsed = new URL(path)
+      path = `${parsed.pathname}${parsed.search}`
+    } catch {
+      path = '/'
+    }
+  }
+  const encoded = path.replace(/[\x00-\x20\x7f\\]/g, (c) => encodeURIComponent(c))
+  return `/${encoded.replace(/^\/+/, '')}`
+}
+
+/** `url` without its `__geordi__` parameters, or `undefined` when it carries none. */
+export function withoutGeordiParam(url: string | undefined): string | undefined {
+  return url === undefined || !mayCarryGeordiParam(url) ? undefined : parseGeordiUrl(url)?.strippedUrl
+}

@@ -8,6 +8,7 @@ export { GEORDI_PARAM } from './geordi-param.js'
 export { JOB_CHANNEL } from './job-channel.js'
 export { GeordiModes, JobStates, ResultFiles } from './types.js'
 export type {
+  AdminKeyHook,
   AuthorizeHook,
   GeordiMode,
   GeordiOptions,

@@ -1,15 +1,15 @@
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   assertIntegerInRange,
   assertOptionalFunction,
   assertPositiveNumber,
   describeValue,
+  envBoolean,
   envPositiveNumber,
   envString,
 } from '@intro/core'
 import type { RedisOptions } from 'ioredis'
-import { type AuthorizeHook, type GeordiMode, GeordiModes, type GeordiOptions, type GeordiWorkerOptions } from './types.js'
+import { defaultOutDir } from './private-dir.js'
+import { type AdminKeyHook, type AuthorizeHook, type GeordiMode, GeordiModes, type GeordiOptions, type GeordiWorkerOptions } from './types.js'
 
 type Env = Record<string, string | undefined>
 
@@ -33,6 +33,10 @@ export interface ResolvedGeordiOptions<Req> extends ResolvedShared {
   enqueueTimeoutMs: number
   renderTimeoutMs: number
   resultTtlMs: number
+  replayUnsafeMethods: boolean
+  maxPendingJobs: number
+  maxPendingJobsPerAdmin: number
+  adminKey: AdminKeyHook<Req> | undefined
 }
 
 /** {@link GeordiWorkerOptions} with defaults and environment applied. */
@@ -58,12 +62,24 @@ function positive(value: number | undefined, option: string, env: Env, variable:
   return chosen
 }
 
+function integer(value: number | undefined, option: string, env: Env, variable: string, fallback: number): number {
+  const chosen = value ?? envPositiveNumber(env, variable) ?? fallback
+  assertIntegerInRange(option, chosen, 1, 100_000)
+  return chosen
+}
+
+function flag(value: boolean | undefined, option: string, env: Env, variable: string): boolean {
+  const chosen = value ?? envBoolean(env, variable) ?? false
+  if (typeof chosen !== 'boolean') throw new TypeError(`Expected \`${option}\` to be a boolean, got ${describeValue(chosen)}`)
+  return chosen
+}
+
 function resolveShared(options: GeordiOptions<unknown> | GeordiWorkerOptions, env: Env): ResolvedShared {
   const redisUrl = options.redisUrl ?? envString(env, 'GEORDI_REDIS_URL') ?? envString(env, 'REDIS_URL')
   if (redisUrl !== undefined && (typeof redisUrl !== 'string' || !/^rediss?:\/\//.test(redisUrl))) {
     throw new TypeError(`Expected \`redisUrl\` to be a redis:// or rediss:// URL, got ${describeValue(redisUrl)}`)
   }
-  const outDir = options.outDir ?? envString(env, 'GEORDI_OUT_DIR') ?? join(tmpdir(), 'intro-geordi')
+  const outDir = options.outDir ?? envString(env, 'GEORDI_OUT_DIR') ?? defaultOutDir()
   if (typeof outDir !== 'string' || outDir === '') throw new TypeError(`Expected \`outDir\` to be a path, got ${describeValue(outDir)}`)
   return {
     redisUrl,
@@ -93,6 +109,7 @@ export function resolveGeordiOptions<Req>(options: GeordiOptions<Req>): Resolved
   }
   const env = options.env ?? process.env
   assertOptionalFunction('authorize', options.authorize)
+  assertOptionalFunction('adminKey', options.adminKey)
   const shared = resolveShared(options as GeordiOptions<unknown>, env)
   return {
     ...shared,
@@ -105,6 +122,10 @@ export function resolveGeordiOptions<Req>(options: GeordiOptions<Req>): Resolved
     enqueueTimeoutMs: positive(options.enqueueTimeoutMs, 'enqueueTimeoutMs', env, 'GEORDI_ENQUEUE_TIMEOUT_MS', 5000),
     renderTimeoutMs: positive(options.renderTimeoutMs, 'renderTimeoutMs', env, 'GEORDI_RENDER_TIMEOUT_MS', 60_000),
     resultTtlMs: positive(options.resultTtlMs, 'resultTtlMs', env, 'GEORDI_RESULT_TTL_MS', 3_600_000),
+    replayUnsafeMethods: flag(options.replayUnsafeMethods, 'replayUnsafeMethods', env, 'GEORDI_REPLAY_UNSAFE_METHODS'),
+    maxPendingJobs: integer(options.maxPendingJobs, 'maxPendingJobs', env, 'GEORDI_MAX_PENDING_JOBS', 20),
+    maxPendingJobsPerAdmin: integer(options.maxPendingJobsPerAdmin, 'maxPendingJobsPerAdmin', env, 'GEORDI_MAX_PENDING_JOBS_PER_ADMIN', 3),
+    adminKey: options.adminKey,
   }
 }
 

@@ -14,6 +14,17 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
+const SCRIPT_UNSAFE: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' }
+
+/**
+ * JSON for an inline `<script>`: `</script>` or `<!--` in a value would end the script or change
+ * how the parser reads it, and U+2028/U+2029 end lines in older JavaScript. The escapes mean the
+ * same string to JavaScript.
+ */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => SCRIPT_UNSAFE[c]!)
+}
+
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.4rem}code,pre{font:13px ui-monospace,monospace}pre{background:#f5f5f5;padding:.8rem;overflow:auto}
 table{border-collapse:collapse}td,th{text-align:left;padding:.2rem .8rem .2rem 0;vertical-align:top}
@@ -47,7 +58,7 @@ ${row('Job', status.id)}${row('Expires', new Date(status.expiresAt).toISOString(
 /** Shown while the job is queued, running or rendering; follows the job and reloads when it settles. */
 export function waitingPage(status: JobStatus, urls: JobUrls, nonce: string): string {
   const script = `<script nonce="${nonce}">(function(){var s=document.getElementById('state');
-function poll(){fetch(${JSON.stringify(urls.status)},{cache:'no-store'}).then(function(r){return r.json()}).then(function(j){
+function poll(){fetch(${scriptJson(urls.status)},{cache:'no-store'}).then(function(r){return r.json()}).then(function(j){
 s.textContent=j.state+(j.stage&&j.stage!==j.state?' ('+j.stage+')':'');if(j.state==='done'||j.state==='failed'){location.reload()}else{setTimeout(poll,500)}
 }).catch(function(){setTimeout(poll,2000)})}setTimeout(poll,300)})()</script>`
   const body = `<h1>Profiling ${escapeHtml(status.request.method)} ${escapeHtml(status.request.url)}</h1>

@@ -15,6 +15,31 @@ interface Connected {
   queue: Queue
 }
 
+/**
+ * Resolves once the client can run commands, and rejects at the first connection error (a
+ * refused connection fails within milliseconds) or when the client gives up. BullMQ itself waits
+ * for a reconnect, so without this a refused connection cost the admin the whole
+ * `enqueueTimeoutMs` before the error page.
+ */
+function usable(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve()
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      redis.off('ready', onReady)
+      redis.off('error', onError)
+      redis.off('end', onEnd)
+      if (error) reject(error)
+      else resolve()
+    }
+    const onReady = () => done()
+    const onError = (error: Error) => done(error)
+    const onEnd = () => done(new Error('the Redis connection was closed'))
+    redis.on('ready', onReady)
+    redis.on('error', onError)
+    redis.on('end', onEnd)
+  })
+}
+
 function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const limit = new Promise<never>((_, reject) => {
@@ -58,12 +83,20 @@ export class QueueDispatcher implements Dispatcher {
     connected.redis.disconnect()
   }
 
+  /** The connection, once it can run commands; rejects at once when Redis refuses it. */
+  async #ready(what: string): Promise<Queue> {
+    const { redis, queue } = this.#connect()
+    await timeout(usable(redis), this.#options.enqueueTimeoutMs, what)
+    return queue
+  }
+
   async dispatch(data: GeordiJobData): Promise<void> {
-    const { queue } = this.#connect()
     try {
+      const deadline = Date.now() + this.#options.enqueueTimeoutMs
+      const queue = await this.#ready('connecting to Redis')
       await timeout(
         queue.add(JOB_NAME, data, { jobId: data.id, attempts: 1, removeOnComplete: true, removeOnFail: true }),
-        this.#options.enqueueTimeoutMs,
+        Math.max(1, deadline - Date.now()),
         'adding the job to Redis',
       )
     } catch (error) {
@@ -77,7 +110,8 @@ export class QueueDispatcher implements Dispatcher {
 
   async state(id: string): Promise<DispatchState> {
     try {
-      const state = await timeout(this.#connect().queue.getJobState(id), this.#options.enqueueTimeoutMs, 'reading the job state')
+      const queue = await this.#ready('connecting to Redis')
+      const state = await timeout(queue.getJobState(id), this.#options.enqueueTimeoutMs, 'reading the job state')
       if (state === 'active') return 'active'
       if (state === 'unknown' || state === 'completed' || state === 'failed') return 'gone'
       return 'waiting'
@@ -89,7 +123,7 @@ export class QueueDispatcher implements Dispatcher {
 
   async cancel(id: string): Promise<boolean> {
     try {
-      const { queue } = this.#connect()
+      const queue = await this.#ready('connecting to Redis')
       await timeout(queue.remove(id), this.#options.enqueueTimeoutMs, 'removing the job')
       return (await queue.getJobState(id)) !== 'active'
     } catch {

@@ -1,11 +1,16 @@
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ReadStream } from 'node:fs'
+import { ensurePrivateDir } from './private-dir.js'
 import { isResultId } from './result-id.js'
 import { type JobStatus, ResultFiles, type ResultFileKind } from './types.js'
 
 const STATUS_FILE = 'status.json'
+// Result files are opened without following a symlink at their name: whatever sits in a job
+// directory, geordi never reads or writes through a link.
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW
+const REWRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
 const FINAL_STATES = new Set(['done', 'failed'])
 
 /** True for `done` and `failed`. */
@@ -16,14 +21,28 @@ export function isFinal(status: Pick<JobStatus, 'state'>): boolean {
 /**
  * Results on disk: `<outDir>/<id>/status.json` plus the renderer's files. Every web process and
  * worker that shares `outDir` sees the same results, so any of them can serve a result page.
- * Directories are private to the user (0700): results name URLs and hot functions.
+ * The root must belong to the current user and be writable by nobody else (checked on first use);
+ * job directories are 0700 and every file 0600: results name URLs and hot functions.
  */
 export class ResultStore {
   readonly root: string
   readonly #pending = new Map<string, Promise<unknown>>()
+  #verified = false
 
   constructor(root: string) {
     this.root = root
+  }
+
+  /**
+   * Creates the root when missing and refuses one another user owns or may write to. Checked
+   * once: a directory that passed cannot be taken over later by another user.
+   *
+   * @throws GeordiError `ERR_GEORDI_UNSAFE_OUT_DIR`
+   */
+  verify(): void {
+    if (this.#verified) return
+    ensurePrivateDir(this.root)
+    this.#verified = true
   }
 
   /** The directory of one job; the id must have been validated. */
@@ -32,28 +51,43 @@ export class ResultStore {
     return join(this.root, id)
   }
 
+  /** Creates the job's directory (it must not exist yet) and its first `status.json`. */
   async create(status: JobStatus): Promise<void> {
-    await mkdir(this.dir(status.id), { recursive: true, mode: 0o700 })
+    this.verify()
+    await mkdir(this.dir(status.id), { mode: 0o700 })
     await this.write(status)
   }
 
-  /** Replaces `status.json` atomically (write + rename), so readers never see half a file. */
+  /**
+   * Replaces `status.json` atomically (write + rename), so readers never see half a file. The
+   * temporary file is created exclusively (never through an existing name or link).
+   */
   async write(status: JobStatus): Promise<void> {
     const dir = this.dir(status.id)
     const tmp = join(dir, `.${STATUS_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}`)
-    await writeFile(tmp, JSON.stringify(status, null, 2), { mode: 0o600 })
+    await writeFile(tmp, JSON.stringify(status, null, 2), { mode: 0o600, flag: 'wx' })
     await rename(tmp, join(dir, STATUS_FILE))
   }
 
   /** Synchronous write for `process.on('exit')`, where nothing asynchronous runs any more. */
   writeSync(status: JobStatus): void {
-    writeFileSync(join(this.dir(status.id), STATUS_FILE), JSON.stringify(status, null, 2), { mode: 0o600 })
+    const fd = openSync(join(this.dir(status.id), STATUS_FILE), REWRITE_NO_FOLLOW, 0o600)
+    try {
+      writeSync(fd, JSON.stringify(status, null, 2))
+    } finally {
+      closeSync(fd)
+    }
   }
 
   /** Synchronous read for `process.on('exit')`; no expiry handling. */
   readSync(id: string): JobStatus | undefined {
     try {
-      return JSON.parse(readFileSync(join(this.dir(id), STATUS_FILE), 'utf8')) as JobStatus
+      const fd = openSync(join(this.dir(id), STATUS_FILE), READ_NO_FOLLOW)
+      try {
+        return JSON.parse(readFileSync(fd, 'utf8')) as JobStatus
+      } finally {
+        closeSync(fd)
+      }
     } catch {
       return undefined
     }
@@ -62,9 +96,10 @@ export class ResultStore {
   /** The job's status; `undefined` for an unknown id, an unreadable file or an expired result. */
   async read(id: string, now = Date.now()): Promise<JobStatus | undefined> {
     if (!isResultId(id)) return undefined
+    this.verify()
     let status: JobStatus
     try {
-      status = JSON.parse(await readFile(join(this.root, id, STATUS_FILE), 'utf8')) as JobStatus
+      status = JSON.parse(await readFile(join(this.root, id, STATUS_FILE), { encoding: 'utf8', flag: READ_NO_FOLLOW })) as JobStatus
     } catch {
       return undefined
     }
@@ -104,19 +139,15 @@ export class ResultStore {
 
   /** A stream of one result file and its size, or `undefined` when it does not exist. */
   async openFile(id: string, kind: ResultFileKind): Promise<{ stream: ReadStream; size: number } | undefined> {
-    const path = this.filePath(id, kind)
+    this.verify()
+    const handle = await open(this.filePath(id, kind), READ_NO_FOLLOW).catch(() => undefined)
+    if (handle === undefined) return undefined
     try {
-      const info = await stat(path)
-      return { stream: createReadStream(path), size: info.size }
+      const info = await handle.stat()
+      if (!info.isFile()) throw new Error('not a regular file')
+      return { stream: handle.createReadStream(), size: info.size }
     } catch {
-      return undefined
-    }
-  }
-
-  async readFileText(id: string, kind: ResultFileKind): Promise<string | undefined> {
-    try {
-      return await readFile(this.filePath(id, kind), 'utf8')
-    } catch {
+      await handle.close()
       return undefined
     }
   }
@@ -127,6 +158,7 @@ export class ResultStore {
 
   /** Deletes every expired result; returns how many. Bounded by `limit` per call. */
   async sweep(now = Date.now(), limit = 200): Promise<number> {
+    this.verify()
     let names: string[]
     try {
       names = await readdir(this.root)
@@ -138,7 +170,7 @@ export class ResultStore {
       if (removed >= limit) break
       if (!isResultId(name)) continue
       try {
-        const status = JSON.parse(await readFile(join(this.root, name, STATUS_FILE), 'utf8')) as JobStatus
+        const status = JSON.parse(await readFile(join(this.root, name, STATUS_FILE), { encoding: 'utf8', flag: READ_NO_FOLLOW })) as JobStatus
         if (status.expiresAt > now) continue
       } catch {
         // A directory without a readable status: remove it once it is older than a day.

@@ -20,6 +20,13 @@ function describe(error: unknown): { title: string; details: string } {
 /** Header for {@link technicalErrorPage}: its inline style is the only thing it needs. */
 export const TECHNICAL_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
+/** Every header sent with {@link technicalErrorPage}, besides its status and content type. */
+export const TECHNICAL_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': TECHNICAL_PAGE_CSP,
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+}
+
 /**
  * The page an authorized user sees for an unhandled error: the error with its stack and causes,
  * and the request (method, URL and headers, secrets redacted).
@@ -33,5 +40,5 @@ export function technicalErrorPage(error: unknown, req: IncomingMessage): string
   const body = `<h1 class="failed">${escapeHtml(title)}</h1><p>Shown because you are authorized to see technical errors; other users get the app's normal error response.</p>
 <h2>Stack</h2><pre>${escapeHtml(details)}</pre>
 <h2>Request</h2><p><code>${escapeHtml(req.method ?? 'GET')} ${escapeHtml(redactUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/'))}</code></p><table>${headerRows}</table>`
-  return layout(`Error: ${title}`, body)
+  return layout(title, body)
 }

@@ -13,6 +13,18 @@ import type { RedisOptions } from 'ioredis'
  */
 export type AuthorizeHook<Req = IncomingMessage> = (request: Req) => boolean | Promise<boolean>
 
+/**
+ * Names the admin a request comes from, for `maxPendingJobsPerAdmin`. Receives what `authorize`
+ * receives. A throw or rejection falls back to the default key (a hash of the request's `Cookie`
+ * and `Authorization` headers).
+ *
+ * @example
+ * ```ts
+ * adminKey: (req) => req.user.id
+ * ```
+ */
+export type AdminKeyHook<Req = IncomingMessage> = (request: Req) => string | Promise<string>
+
 /** Where jobs run: on BullMQ workers, or in the web process itself. */
 export const GeordiModes = {
   /** BullMQ when a Redis URL is configured, inline otherwise. */
@@ -51,7 +63,9 @@ export interface GeordiSharedOptions {
    * Directory holding each job's `status.json`, PDF, SVG and `.cpuprofile`. Web processes and
    * workers must see the same directory (a shared volume when they run on several machines).
    * Env: `GEORDI_OUT_DIR`.
-   * @defaultValue `${os.tmpdir()}/intro-geordi`
+   * Must belong to the user geordi runs as and not be writable by group or others
+   * (`ERR_GEORDI_UNSAFE_OUT_DIR` otherwise); job directories are created 0700, files 0600.
+   * @defaultValue `${os.tmpdir()}/intro-geordi-<uid>` (created 0700)
    */
   outDir?: string
   /** Environment to read the `GEORDI_*` variables from. @defaultValue process.env */
@@ -110,6 +124,30 @@ export interface GeordiOptions<Req = IncomingMessage> extends GeordiSharedOption
    * @defaultValue 3600000
    */
   resultTtlMs?: number
+  /**
+   * Also replay methods other than GET and HEAD (POST, PUT, DELETE…). A replay runs the request a
+   * second time, side effects included, so they get a 405 page unless this is on.
+   * Env: `GEORDI_REPLAY_UNSAFE_METHODS`.
+   * @defaultValue false
+   */
+  replayUnsafeMethods?: boolean
+  /**
+   * Most jobs of this web process that may be unfinished (queued, running or rendering) at once;
+   * one more gets a 429 page with `Retry-After`. Env: `GEORDI_MAX_PENDING_JOBS`.
+   * @defaultValue 20
+   */
+  maxPendingJobs?: number
+  /**
+   * Most unfinished jobs of one admin (see `adminKey`) in this web process; one more gets a 429
+   * page with `Retry-After`. Env: `GEORDI_MAX_PENDING_JOBS_PER_ADMIN`.
+   * @defaultValue 3
+   */
+  maxPendingJobsPerAdmin?: number
+  /**
+   * Who the admin is, for `maxPendingJobsPerAdmin`.
+   * @defaultValue a hash of the request's `Cookie` and `Authorization` headers
+   */
+  adminKey?: AdminKeyHook<Req>
 }
 
 /** Options of {@link startGeordiWorker}. */

@@ -1,23 +1,27 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { redactUrl, reportDiagnostic } from '@intro/core'
 import { captureRequest, fullUrl } from './capture-request.js'
 import type { Dispatcher } from './dispatcher.js'
 import { GeordiError, GeordiErrorCodes } from './errors.js'
-import { type GeordiRequest, geordiUrl, mayCarryGeordiParam, parseGeordiUrl } from './geordi-param.js'
+import { type GeordiRequest, geordiUrl, mayCarryGeordiParam, parseGeordiUrl, sameOriginPath } from './geordi-param.js'
 import { InlineDispatcher } from './inline-dispatcher.js'
+import { JobLimiter, type JobSlot } from './job-limiter.js'
 import type { GeordiJobData } from './job-data.js'
 import type { ResolvedGeordiOptions } from './options.js'
-import { type JobUrls, failedPage, messagePage, resultPage, waitingPage } from './pages.js'
+import { escapeHtml, type JobUrls, failedPage, messagePage, resultPage, waitingPage } from './pages.js'
 import { QueueDispatcher } from './queue-dispatcher.js'
 import type { ReplayTarget } from './replay.js'
 import { newResultId } from './result-id.js'
-import { ResultStore } from './result-store.js'
+import { isFinal, ResultStore } from './result-store.js'
+import { startRefusal } from './start-guard.js'
 import type { JobStatus, ResultFileKind } from './types.js'
 import { watchJob } from './watch-job.js'
 
 const SWEEP_EVERY_MS = 60_000
+// A job takes about a second or two; by then a slot has likely been freed.
+const RETRY_AFTER_SECONDS = 5
 const FILE_TYPES: Record<ResultFileKind, { type: string; disposition: string }> = {
   pdf: { type: 'application/pdf', disposition: 'attachment' },
   svg: { type: 'image/svg+xml', disposition: 'inline' },
@@ -62,12 +66,18 @@ export class GeordiHandler<Req> {
   readonly dispatcher: Dispatcher
   #lastSweep = 0
   readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #limiter: JobLimiter
 
   constructor(options: ResolvedGeordiOptions<Req>) {
     this.options = options
     this.store = new ResultStore(options.outDir)
     this.dispatcher =
       options.mode === 'queue' ? new QueueDispatcher(options as ResolvedGeordiOptions<unknown>) : new InlineDispatcher(this.store)
+    this.#limiter = new JobLimiter({
+      perAdmin: options.maxPendingJobsPerAdmin,
+      total: options.maxPendingJobs,
+      isSettled: (id) => this.#isSettled(id),
+    })
   }
 
   /** Runs the `authorize` hook; a missing hook, a throw or a rejection mean "no". */
@@ -90,29 +100,31 @@ export class GeordiHandler<Req> {
     const nonce = randomBytes(12).toString('base64')
     pageHeaders(res, nonce)
     try {
-      await this.#serve(parsed.request, parsed.strippedUrl, req, res, nonce)
+      await this.#serve(parsed.request, parsed.strippedUrl, req, res, request, nonce)
     } catch (error) {
-      reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: 'serving a geordi request failed', error })
-      if (!res.headersSent) send(res, 500, 'text/html; charset=utf-8', messagePage('Internal error', 'ERR_GEORDI_INTERNAL', 'geordi could not serve this request; see the diagnostics', nonce))
-      else res.destroy()
+      const unsafeDir = error instanceof GeordiError && error.code === GeordiErrorCodes.unsafeOutDir
+      reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: unsafeDir ? error.message : 'serving a geordi request failed', error })
+      if (res.headersSent) res.destroy()
+      else if (unsafeDir) send(res, 503, 'text/html; charset=utf-8', messagePage('Profiling unavailable', error.code, 'the results directory is not safe to use; see the diagnostics', nonce))
+      else send(res, 500, 'text/html; charset=utf-8', messagePage('Internal error', 'ERR_GEORDI_INTERNAL', 'geordi could not serve this request; see the diagnostics', nonce))
     }
     return true
   }
 
-  async #serve(request: GeordiRequest, strippedUrl: string, req: IncomingMessage, res: ServerResponse, nonce: string): Promise<void> {
-    switch (request.kind) {
+  async #serve(geordi: GeordiRequest, strippedUrl: string, req: IncomingMessage, res: ServerResponse, request: Req, nonce: string): Promise<void> {
+    switch (geordi.kind) {
       case 'start':
-        return this.#start(strippedUrl, req, res, nonce)
+        return this.#start(strippedUrl, req, res, request, nonce)
       case 'invalid':
         return this.#notFound(res, nonce)
       default: {
-        const stored = await this.store.read(request.id)
+        const stored = await this.store.read(geordi.id)
         if (stored === undefined) return this.#notFound(res, nonce)
         const status = await watchJob(stored, this.dispatcher, this.store)
         const urls = jobUrls(strippedUrl, status.id)
         jobHeaders(res, status, urls)
-        if (request.kind === 'status') return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ ...status, urls }))
-        if (request.kind === 'file') return this.#file(res, status, request.file, nonce)
+        if (geordi.kind === 'status') return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ ...status, urls }))
+        if (geordi.kind === 'file') return this.#file(res, status, geordi.file, nonce)
         const html =
           status.state === 'done' ? resultPage(status, urls, nonce) : status.state === 'failed' ? failedPage(status, nonce) : waitingPage(status, urls, nonce)
         return send(res, 200, 'text/html; charset=utf-8', html)
@@ -143,14 +155,37 @@ export class GeordiHandler<Req> {
     })
   }
 
-  async #start(strippedUrl: string, req: IncomingMessage, res: ServerResponse, nonce: string): Promise<void> {
+  async #start(strippedUrl: string, req: IncomingMessage, res: ServerResponse, request: Req, nonce: string): Promise<void> {
+    const refusal = startRefusal(req, this.options.replayUnsafeMethods)
+    if (refusal !== undefined) {
+      if (refusal.statusCode === 405) res.setHeader('Allow', 'GET, HEAD')
+      return send(res, refusal.statusCode, 'text/html; charset=utf-8', messagePage(refusal.title, refusal.code, refusal.message, nonce))
+    }
+    this.store.verify()
     this.#maybeSweep()
+    // Taken before the body is read: requests over the limit cost neither memory nor Redis.
+    const slot = await this.#limiter.reserve(await this.#adminKey(req, request))
+    if (slot === undefined) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS))
+      const message = `too many profiling jobs are unfinished (at most ${this.options.maxPendingJobsPerAdmin} per admin, ${this.options.maxPendingJobs} in all); try again once one has finished`
+      return send(res, 429, 'text/html; charset=utf-8', messagePage('Too many profiling jobs', GeordiErrorCodes.tooManyJobs, message, nonce))
+    }
+    try {
+      await this.#enqueue(strippedUrl, req, res, slot, nonce)
+    } catch (error) {
+      slot.release()
+      throw error
+    }
+  }
+
+  async #enqueue(strippedUrl: string, req: IncomingMessage, res: ServerResponse, slot: JobSlot, nonce: string): Promise<void> {
     const { options } = this
     let captured: GeordiJobData['request']
     try {
       captured = await captureRequest(req, strippedUrl, options.maxBodyBytes)
     } catch (error) {
       if (!(error instanceof GeordiError)) throw error
+      slot.release()
       return send(res, 413, 'text/html; charset=utf-8', messagePage('Request body too large', error.code, error.message, nonce))
     }
     const now = Date.now()
@@ -167,6 +202,7 @@ export class GeordiHandler<Req> {
       limits,
       request: { method: captured.method, url: redactUrl(fullUrl(captured)) },
     })
+    slot.assign(id)
     const data: GeordiJobData = { version: 1, id, createdAt: now, request: captured, samplingIntervalUs: options.samplingIntervalUs, resultTtlMs: options.resultTtlMs, ...limits }
     try {
       await this.dispatcher.dispatch(data, selfTarget(req))
@@ -174,15 +210,38 @@ export class GeordiHandler<Req> {
       const code = error instanceof GeordiError ? error.code : GeordiErrorCodes.queueUnavailable
       const message = error instanceof Error ? error.message : String(error)
       await this.store.update(id, () => ({ state: 'failed', finishedAt: Date.now(), error: { code, message } }))
+      slot.release()
       reportDiagnostic({ level: 'error', scope: 'geordi.queue', message: 'could not queue a profiling job', error })
       res.setHeader('X-Geordi-Job', id)
       return send(res, 503, 'text/html; charset=utf-8', messagePage('Profiling unavailable', code, message, nonce))
     }
     this.#expireIfNotTaken(id)
-    const location = geordiUrl(strippedUrl, id)
+    const location = geordiUrl(sameOriginPath(strippedUrl), id)
     res.setHeader('Location', location)
     res.setHeader('X-Geordi-Job', id)
-    send(res, 303, 'text/html; charset=utf-8', `<!doctype html><a href="${location.replace(/"/g, '%22')}">Profiling…</a>`)
+    send(res, 303, 'text/html; charset=utf-8', `<!doctype html><a href="${escapeHtml(location)}">Profiling…</a>`)
+  }
+
+  /** The `adminKey` hook's answer, or a hash of the credentials the request carries. */
+  async #adminKey(req: IncomingMessage, request: Req): Promise<string> {
+    const hook = this.options.adminKey
+    if (hook !== undefined) {
+      try {
+        const key = await hook(request)
+        if (typeof key === 'string') return `hook:${key}`
+      } catch (error) {
+        reportDiagnostic({ level: 'warn', scope: 'geordi.adminKey', message: 'adminKey hook failed; using the credentials hash', error })
+      }
+    }
+    const credentials = `${req.headers.cookie ?? ''}\0${req.headers.authorization ?? ''}`
+    return `credentials:${createHash('sha256').update(credentials).digest('base64url')}`
+  }
+
+  /** Whether a job no longer holds a slot: settled, expired, or brought to its end by {@link watchJob}. */
+  async #isSettled(id: string): Promise<boolean> {
+    const status = await this.store.read(id)
+    if (status === undefined || isFinal(status)) return true
+    return isFinal(await watchJob(status, this.dispatcher, this.store))
   }
 
   // The job holds the admin's credentials: if no worker takes it, remove it at queueTimeoutMs
@@ -213,7 +272,8 @@ export class GeordiHandler<Req> {
   }
 }
 
-function jobUrls(strippedUrl: string, id: string): JobUrls {
+function jobUrls(url: string, id: string): JobUrls {
+  const strippedUrl = sameOriginPath(url)
   return {
     page: geordiUrl(strippedUrl, id),
     status: geordiUrl(strippedUrl, `${id}.json`),

@@ -23,7 +23,7 @@ Options:
   --redis <url>        Redis URL (env GEORDI_REDIS_URL, then REDIS_URL,
                        default redis://127.0.0.1:6379)
   --out <dir>          Results directory shared with the web processes
-                       (env GEORDI_OUT_DIR, default <os tmpdir>/intro-geordi)
+                       (env GEORDI_OUT_DIR, default <os tmpdir>/intro-geordi-<uid>)
   -h, --help           Show this help
 
 Logs one line per job (id, state, timings; never the request) and intro diagnostics on stderr.

@@ -46,6 +46,8 @@ interface ActiveJob {
 export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<GeordiWorker> {
   const resolved = resolveWorkerOptions(options)
   const store = new ResultStore(resolved.outDir)
+  // An unsafe results directory stops the worker before it loads the app or takes a job.
+  store.verify()
   const host = `${hostname()} (pid ${process.pid})`
   const app: LoadedApp = await loadApp(resolved.app)
   const active = new Map<string, ActiveJob>()

@@ -10,6 +10,9 @@ interface KoaContext {
   req: IncomingMessage
   res: import('node:http').ServerResponse
   path: string
+  url: string
+  originalUrl: string
+  query: unknown
   status: number
   type: string
   body: unknown
@@ -50,6 +53,7 @@ beforeAll(async () => {
     if (ctx.path === '/work') ctx.body = { result: crunchNumbersForGeordi(250) }
     else if (ctx.path === '/boom') throw new Error('koa route failure')
     else if (ctx.path === '/forbidden') ctx.throw(403, 'koa forbidden route')
+    else if (ctx.path === '/seen') ctx.body = { url: ctx.url, originalUrl: ctx.originalUrl, query: ctx.query }
     else ctx.body = 'hello'
   })
   // With an error listener Koa reports there instead of printing: the errors that reach the app.
@@ -68,6 +72,8 @@ describe('geordi.koa()', () => {
     const plain = await get(`${server.url}/work?__geordi__`)
     expect(plain.status).toBe(200)
     expect(await plain.json()).toHaveProperty('result')
+    const seen = await get(`${server.url}/seen?a=1&__geordi__=x`)
+    expect(await seen.json()).toEqual({ url: '/seen?a=1', originalUrl: '/seen?a=1', query: { a: '1' } })
 
     const status = await waitForJob((await startProfile(server.url, '/work')).pageUrl)
     expect(status).toMatchObject({ state: 'done', mode: 'inline', request: { method: 'GET', url: `${server.url}/work` }, response: { statusCode: 200 } })
@@ -83,8 +89,9 @@ describe('geordi.koaErrorHandler()', () => {
     const admin = await get(`${server.url}/boom?token=abc123`, ADMIN)
     expect(admin.status).toBe(500)
     expect(admin.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(admin.headers.get('x-content-type-options')).toBe('nosniff')
     const page = await admin.text()
-    expect(page).toContain('koa route failure')
+    expect(page).toContain('<title>Error: koa route failure</title>')
     expect(page).toContain('koa.test.ts')
     for (const secret of ['admin-cookie-value', 'abc123']) expect(page).not.toContain(secret)
 

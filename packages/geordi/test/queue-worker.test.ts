@@ -107,12 +107,22 @@ describe('createGeordi with a Redis URL (BullMQ) and startGeordiWorker', () => {
     expect(JSON.stringify(await client.keys('*'))).not.toContain(finished.id)
   })
 
+  it('keeps results private: the directories 0700, every file the web side and the worker wrote 0600', async () => {
+    expect(statSync(outDir).mode & 0o777).toBe(0o700)
+    const jobDir = join(outDir, finished.id)
+    expect(statSync(jobDir).mode & 0o777).toBe(0o700)
+    const files = readdirSync(jobDir).sort()
+    expect(files).toEqual(['profile.cpuprofile', 'profile.pdf', 'profile.svg', 'status.json'])
+    for (const name of files) expect(statSync(join(jobDir, name)).mode & 0o777, name).toBe(0o600)
+  })
+
   it('replays the request as the same user, body included', async () => {
     const whoami = await waitForJob((await startProfile(web.url, '/whoami')).pageUrl)
     expect(whoami.response?.sizeBytes).toBe('admin'.length)
-    const echo = await startProfile(web.url, '/echo?x=1', { method: 'POST', body: 'payload-123', headers: { 'content-type': 'text/plain' } })
+    const unsafe = await startWeb({ replayUnsafeMethods: true })
+    const echo = await startProfile(unsafe.url, '/echo?x=1', { method: 'POST', body: 'payload-123', headers: { 'content-type': 'text/plain' } })
     const status = await waitForJob(echo.pageUrl)
-    expect(status.request).toMatchObject({ method: 'POST', url: `${web.url}/echo?x=1` })
+    expect(status.request).toMatchObject({ method: 'POST', url: `${unsafe.url}/echo?x=1` })
     expect(status.response?.sizeBytes).toBe('echo:payload-123'.length)
   })
 

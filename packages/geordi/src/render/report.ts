@@ -1,9 +1,10 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { buildCallGraph } from './call-graph.js'
 import { layoutCallGraph } from './layout.js'
 import { renderPdf } from './pdf.js'
+import { copyToPrivateFile, writePrivateFile } from './private-file.js'
 import { describeTarget } from './pdf-summary.js'
 import { redactReportUrl, reportSecretMatcher } from './redact.js'
 import { topFunctions } from './top-functions.js'
@@ -25,14 +26,15 @@ function checkBaseName(baseName: string): string {
 }
 
 async function writeProfile(input: RenderReportInput, profilePath: string): Promise<void> {
-  if (input.profileFile === undefined) return writeFile(profilePath, JSON.stringify(input.profile))
-  if (resolve(input.profileFile) !== resolve(profilePath)) await copyFile(input.profileFile, profilePath)
+  if (input.profileFile === undefined) return writePrivateFile(profilePath, JSON.stringify(input.profile))
+  if (resolve(input.profileFile) !== resolve(profilePath)) await copyToPrivateFile(input.profileFile, profilePath)
 }
 
 /**
  * Renders a CPU profile into three files in `outDir`: `<baseName>.pdf` (summary page and
  * call graph), `<baseName>.svg` (the call graph) and `<baseName>.cpuprofile` (the raw
- * profile, for Chrome DevTools or speedscope).
+ * profile, for Chrome DevTools or speedscope). Each is created with mode 0600 and replaces
+ * whatever was at its name (a symlink there is replaced, never followed).
  *
  * @throws InvalidProfileError when `profile` is not a `.cpuprofile`.
  * @throws RenderError when Graphviz or pdfkit fails.
@@ -65,8 +67,8 @@ export async function renderProfileReport(input: RenderReportInput): Promise<Ren
     profilePath: join(input.outDir, `${baseName}.cpuprofile`),
   }
   await stage('write', async () => {
-    await mkdir(input.outDir, { recursive: true })
-    await Promise.all([writeFile(paths.pdfPath, pdf), writeFile(paths.svgPath, svg), writeProfile(input, paths.profilePath)])
+    await mkdir(input.outDir, { recursive: true, mode: 0o700 })
+    await Promise.all([writePrivateFile(paths.pdfPath, pdf), writePrivateFile(paths.svgPath, svg), writeProfile(input, paths.profilePath)])
   })
   return {
     ...paths,
