@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { threadId } from 'node:worker_threads'
-import { REDACTED, type RequestContext, redactUrl } from '@intro/core'
+import { REDACTED, type RequestContext, redactHeaderValue, redactText, redactUrl } from '@intro/core'
 import { truncate } from './format.js'
 import { type CdpRemoteObject, renderRemoteObject } from './remote-values.js'
 import { pendingTimers } from './timer-tracking.js'
@@ -25,11 +25,6 @@ export interface ReportInput {
 }
 
 const HOSTNAME = hostname()
-
-/** Redacts every URL inside free text (`GET https://user:pass@host/?token=…`). */
-function redactUrls(text: string, isSecret: (name: string) => boolean): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (url) => redactUrl(url, isSecret))
-}
 
 function stackLines(stack: string, maxFrames: number): string[] {
   const lines: string[] = []
@@ -57,7 +52,7 @@ export function describeRequest(context: RequestContext, settings: ResolvedSetti
     for (const [name, value] of Object.entries(context.headers)) {
       if (value === undefined) continue
       const text = Array.isArray(value) ? value.join(', ') : String(value)
-      headers[name] = settings.redact && settings.isSecret(name) ? REDACTED : truncate(text, max)
+      headers[name] = truncate(settings.redact ? redactHeaderValue(name, text, settings.isSecret) : text, max)
     }
     request.headers = headers
   }
@@ -70,7 +65,7 @@ function describeOperations(context: RequestContext, settings: ResolvedSettings,
   const out: ReportOperation[] = []
   const add = (kind: string, description: string, startTime: number, stack: string) => {
     if (out.length >= maxOperations) return
-    const text = settings.redact ? redactUrls(description, settings.isSecret) : description
+    const text = settings.redact ? redactText(description, settings.isSecret) : description
     out.push({ kind, description: truncate(text, maxValueLength), startTime, pendingMs: now - startTime, stack: stackLines(stack, maxFrames) })
   }
   for (const operation of context.operations) add(operation.kind, operation.description, operation.startTime, operation.stack)
