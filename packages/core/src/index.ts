@@ -21,8 +21,10 @@ export type { FastifyPlugin } from './adapters/fastify.js'
 export { koaMiddleware } from './adapters/koa.js'
 export { preservePgContext } from './adapters/pg.js'
 export type { PgModuleLike } from './adapters/pg.js'
-export { DEFAULT_SECRET_KEYS, REDACTED, redactHeaders, redactUrl, redactValue, secretKeyMatcher } from './redact.js'
-export type { RedactOptions } from './redact.js'
+export { looksLikeCredential, redactHeaderValue, redactHeaders, redactText, redactValue } from './redact.js'
+export { redactUrl } from './redact-url.js'
+export { DEFAULT_SECRET_KEYS, REDACTED, secretKeyMatcher } from './secret-keys.js'
+export type { RedactOptions } from './secret-keys.js'
 export {
   assertIntegerInRange,
   assertOptionalFunction,

@@ -14,6 +14,7 @@ export type {
   DogslowRateLimit,
   DogslowReport,
   DogslowStats,
+  ReportCut,
   ReportFrame,
   ReportLocal,
   ReportLoop,

@@ -1,4 +1,4 @@
-import { REDACTED, redactUrl } from '@intro/core'
+import { REDACTED, redactText } from '@intro/core'
 import { truncate } from './format.js'
 
 /** The part of a Chrome DevTools Protocol `Runtime.RemoteObject` dogslow reads. */
@@ -28,15 +28,8 @@ interface CdpObjectPreview {
   entries?: Array<{ key?: CdpObjectPreview; value: CdpObjectPreview }>
 }
 
-/** Renders and redacts strings found in locals: credentials in URLs and `Bearer …` values. */
-export function redactString(text: string, isSecret: (name: string) => boolean): string {
-  if (/^(bearer|basic|digest|token)\s+\S/i.test(text)) return REDACTED
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^\/[^\s?]*\?/.test(text)) return redactUrl(text, isSecret)
-  return text
-}
-
 function primitive(type: string, value: string | undefined, subtype: string | undefined, isSecret: (n: string) => boolean): string {
-  if (type === 'string') return JSON.stringify(redactString(value ?? '', isSecret))
+  if (type === 'string') return JSON.stringify(redactText(value ?? '', isSecret))
   if (type === 'object' && subtype === 'null') return 'null'
   if (type === 'undefined') return 'undefined'
   if (type === 'function') return `ƒ ${value ?? ''}`.trim()
@@ -68,7 +61,7 @@ function renderPreview(preview: CdpObjectPreview, isSecret: (n: string) => boole
 export function renderRemoteObject(object: CdpRemoteObject, isSecret: (name: string) => boolean, maxLength: number): string {
   let text: string
   if (object.unserializableValue !== undefined) text = object.unserializableValue
-  else if (object.type === 'string') text = JSON.stringify(redactString(String(object.value), isSecret))
+  else if (object.type === 'string') text = JSON.stringify(redactText(String(object.value), isSecret))
   else if (object.type === 'number' || object.type === 'boolean') text = String(object.value)
   else if (object.type === 'undefined') text = 'undefined'
   else if (object.type === 'function') text = `ƒ ${(object.description ?? '').split('\n', 1)[0]?.slice(0, 120) ?? ''}`

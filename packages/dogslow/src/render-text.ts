@@ -51,6 +51,16 @@ function stackLines(report: DogslowReport): string[] {
   return lines
 }
 
+function cutLines(report: DogslowReport): string[] {
+  const { cut } = report
+  if (cut === undefined) return []
+  const parts: string[] = []
+  if (cut.headers) parts.push(`${cut.headers} request header(s) past limits.maxHeaders`)
+  if (cut.queryParameters) parts.push(`${cut.queryParameters} query parameter(s) past limits.maxQueryParameters`)
+  if (cut.sections?.length) parts.push(`${cut.sections.join(', ')} to fit limits.maxReportBytes (the full report was ${cut.originalBytes} bytes)`)
+  return parts.length === 0 ? [] : ['', `Cut from this report: ${parts.join('; ')}.`]
+}
+
 /** Renders one report in the original dogslow's layout, plus what Node needs (the loop, the operations). */
 export function renderReport(report: DogslowReport): string {
   const { request } = report
@@ -74,6 +84,7 @@ export function renderReport(report: DogslowReport): string {
     lines.push('', 'Request headers:')
     for (const [name, value] of Object.entries(request.headers)) lines.push(`  ${name}: ${value}`)
   }
+  lines.push(...cutLines(report))
   if (report.suppressedBefore) lines.push('', `(${report.suppressedBefore} earlier report(s) were suppressed by the rate limit)`)
   if (report.localsNote !== undefined) lines.push('', report.localsNote)
   return `${lines.join('\n')}\n`

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os'
 import { threadId } from 'node:worker_threads'
-import { REDACTED, type RequestContext, redactUrl } from '@intro/core'
+import { REDACTED, type RequestContext, redactHeaderValue, redactText, redactUrl } from '@intro/core'
 import { truncate } from './format.js'
 import { type CdpRemoteObject, renderRemoteObject } from './remote-values.js'
+import { fitReport, limitQueryParameters } from './report-size.js'
 import { pendingTimers } from './timer-tracking.js'
-import type { DogslowReport, ReportFrame, ReportLoop, ReportOperation, ReportRequest, ResolvedSettings } from './types.js'
+import type { DogslowReport, ReportCut, ReportFrame, ReportLoop, ReportOperation, ReportRequest, ResolvedSettings } from './types.js'
 
 /** A frame as the watchdog thread captured it through the inspector (values not yet rendered). */
 export interface CapturedFrame {
@@ -26,11 +27,6 @@ export interface ReportInput {
 
 const HOSTNAME = hostname()
 
-/** Redacts every URL inside free text (`GET https://user:pass@host/?token=…`). */
-function redactUrls(text: string, isSecret: (name: string) => boolean): string {
-  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (url) => redactUrl(url, isSecret))
-}
-
 function stackLines(stack: string, maxFrames: number): string[] {
   const lines: string[] = []
   for (const line of stack.split('\n')) {
@@ -42,22 +38,31 @@ function stackLines(stack: string, maxFrames: number): string[] {
   return lines
 }
 
-/** The request part of a report: redacted URL and headers, bounded values. */
-export function describeRequest(context: RequestContext, settings: ResolvedSettings, now: number): ReportRequest {
+/** The request part of a report: redacted URL and headers, bounded values; what was cut goes to `cut`. */
+export function describeRequest(context: RequestContext, settings: ResolvedSettings, now: number, cut: ReportCut = {}): ReportRequest {
   const max = settings.limits.maxValueLength
   const request: ReportRequest = { id: context.id, startTime: context.startTime, elapsedMs: now - context.startTime }
   if (context.method !== undefined) request.method = context.method
-  if (context.url !== undefined) request.url = truncate(settings.redact ? redactUrl(context.url, settings.isSecret) : context.url, max * 4)
+  if (context.url !== undefined) {
+    const limited = limitQueryParameters(context.url, settings.limits.maxQueryParameters)
+    request.url = truncate(settings.redact ? redactUrl(limited.url, settings.isSecret) : limited.url, max * 4)
+    if (limited.cut > 0) cut.queryParameters = limited.cut
+  }
   const route = context.route
   if (route !== undefined) request.route = route
   if (context.name !== undefined) request.name = context.name
   if (context.args !== undefined) request.args = context.args.map((arg) => truncate(arg, max))
   if (context.headers !== undefined) {
     const headers: Record<string, string> = {}
+    let listed = 0
     for (const [name, value] of Object.entries(context.headers)) {
       if (value === undefined) continue
+      if (listed++ >= settings.limits.maxHeaders) {
+        cut.headers = (cut.headers ?? 0) + 1
+        continue
+      }
       const text = Array.isArray(value) ? value.join(', ') : String(value)
-      headers[name] = settings.redact && settings.isSecret(name) ? REDACTED : truncate(text, max)
+      headers[name] = truncate(settings.redact ? redactHeaderValue(name, text, settings.isSecret) : text, max)
     }
     request.headers = headers
   }
@@ -70,7 +75,7 @@ function describeOperations(context: RequestContext, settings: ResolvedSettings,
   const out: ReportOperation[] = []
   const add = (kind: string, description: string, startTime: number, stack: string) => {
     if (out.length >= maxOperations) return
-    const text = settings.redact ? redactUrls(description, settings.isSecret) : description
+    const text = settings.redact ? redactText(description, settings.isSecret) : description
     out.push({ kind, description: truncate(text, maxValueLength), startTime, pendingMs: now - startTime, stack: stackLines(stack, maxFrames) })
   }
   for (const operation of context.operations) add(operation.kind, operation.description, operation.startTime, operation.stack)
@@ -94,17 +99,19 @@ function renderFrames(frames: CapturedFrame[], settings: ResolvedSettings): Repo
 
 /** Builds the structured report of one request; everything in it is redacted and bounded. */
 export function buildReport(context: RequestContext, input: ReportInput, settings: ResolvedSettings): DogslowReport {
+  const cut: ReportCut = {}
   const report: DogslowReport = {
     type: 'dogslow.report',
     version: 1,
     reason: input.reason,
     interceptedAt: input.now,
-    request: describeRequest(context, settings, input.now),
+    request: describeRequest(context, settings, input.now, cut),
     process: { hostname: HOSTNAME, pid: process.pid, ppid: process.ppid, threadId },
     loop: input.loop,
     waitingOn: describeOperations(context, settings, input.now),
   }
   if (input.frames !== undefined) report.frames = renderFrames(input.frames, settings)
   if (input.localsNote !== undefined) report.localsNote = input.localsNote
-  return report
+  if (Object.keys(cut).length > 0) report.cut = cut
+  return fitReport(report, settings.limits.maxReportBytes)
 }

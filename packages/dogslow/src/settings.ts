@@ -12,6 +12,9 @@ const DEFAULT_LIMITS: Required<DogslowLimits> = {
   maxLocalsPerFrame: 50,
   maxOperations: 20,
   maxDumpRequests: 200,
+  maxHeaders: 100,
+  maxQueryParameters: 100,
+  maxReportBytes: 262_144,
 }
 
 const LEVELS: Record<string, DogslowLogLevel> = {

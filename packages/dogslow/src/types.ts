@@ -66,6 +66,22 @@ export interface DogslowLimits {
    * @defaultValue 200
    */
   maxDumpRequests?: number
+  /**
+   * Request headers listed per report; the rest are counted in `report.cut.headers`.
+   * @defaultValue 100
+   */
+  maxHeaders?: number
+  /**
+   * Query parameters kept in the report's URL; the rest are counted in `report.cut.queryParameters`.
+   * @defaultValue 100
+   */
+  maxQueryParameters?: number
+  /**
+   * Largest report, in bytes of its JSON. A bigger one loses whole sections (locals first, then
+   * operation stacks, headers, outer frames, operations), named in `report.cut.sections`.
+   * @defaultValue 262144
+   */
+  maxReportBytes?: number
 }
 
 /** Options of {@link createDogslow}. Each has an environment variable; an explicit option wins. */
@@ -249,6 +265,20 @@ export interface DogslowReport {
   suppressedBefore?: number
   /** Report file, when the file sink wrote one. */
   file?: string
+  /** What was left out to keep the report within `limits` (absent when nothing was). */
+  cut?: ReportCut
+}
+
+/** What a report left out, and why: see {@link DogslowLimits}. */
+export interface ReportCut {
+  /** Request headers past `maxHeaders`. */
+  headers?: number
+  /** Query parameters past `maxQueryParameters`. */
+  queryParameters?: number
+  /** Sections dropped to fit `maxReportBytes`, in the order they were dropped. */
+  sections?: string[]
+  /** Size of the report's JSON before sections were dropped. */
+  originalBytes?: number
 }
 
 /** One on-demand dump: every request in flight. */

@@ -1,7 +1,9 @@
+import http from 'node:http'
+import net from 'node:net'
 import { trackOperation } from '@intro/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowReport } from '../src/index.js'
-import { cleanup, defer, listen, sleep, until } from './helpers.js'
+import { cleanup, defer, listen, sleep, tempDir, until, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
 
@@ -63,5 +65,63 @@ describe('createDogslow limits', () => {
     const waitingOn = reports[0]?.waitingOn ?? []
     expect(waitingOn.map((op) => op.description)).toEqual(['lock-1', 'lock-2', 'lock-3'])
     for (const op of waitingOn) expect(op.stack).toHaveLength(2)
+  })
+
+  it('bounds headers, query parameters and total size of a hostile request, and says what was cut', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ env: {}, timerMs: 150, outputDir: dir, onReport: (r) => reports.push(r) })
+    // A server that accepts what Node refuses by default, as a proxy-facing app might.
+    const server = http.createServer({ maxHeaderSize: 8_000_000 }, dog.wrap((_req, res) => void setTimeout(() => res.end('ok'), 400)))
+    server.maxHeadersCount = 0
+    const url = await listen(server)
+    const query = Array.from({ length: 500 }, (_, i) => `q${i}=${i}`).join('&')
+    const headers = Array.from({ length: 10_000 }, (_, i) => `X-Filler-${i}: ${'v'.repeat(400)}`)
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(url).port), '127.0.0.1')
+      let text = ''
+      socket.on('data', (chunk) => {
+        text += chunk
+      })
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+      socket.write(`GET /search?${query} HTTP/1.1\r\nHost: localhost\r\n${headers.join('\r\n')}\r\nConnection: close\r\n\r\n`)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 200/)
+    const [text] = await waitForReports(dir, 1)
+    await until(() => reports.length === 1)
+    const report = reports[0] as DogslowReport
+    expect(Object.keys(report.request.headers ?? {})).toHaveLength(100)
+    expect(report.cut).toMatchObject({ headers: 10_002 - 100, queryParameters: 400 })
+    expect(report.request.url).toContain('q99=99')
+    expect(report.request.url).not.toContain('q100=')
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThan(262_144)
+    expect(Buffer.byteLength(text ?? '')).toBeLessThan(262_144)
+    expect(text).toContain('Cut from this report: 9902 request header(s) past limits.maxHeaders; 400 query parameter(s) past limits.maxQueryParameters.')
+  })
+
+  it('drops whole sections, locals first, to fit maxReportBytes, and names them', async () => {
+    const reports: DogslowReport[] = []
+    const dog = watchdog({
+      env: {},
+      timerMs: 200,
+      logToFile: false,
+      stackVars: true,
+      limits: { maxReportBytes: 3000 },
+      onReport: (r) => reports.push(r),
+    })
+    const url = await listen(
+      dog.wrap((_req, res) => {
+        res.end(String(nest(6, 800)))
+      }),
+    )
+    expect(await (await fetch(`${url}/deep`, { headers: { 'x-big': 'b'.repeat(400) } })).text()).toBe('27')
+    await until(() => reports.length === 1)
+    const report = reports[0] as DogslowReport
+    expect(report.cut?.sections?.[0]).toBe('local variables')
+    expect(report.cut?.originalBytes).toBeGreaterThan(3000)
+    expect(report.frames?.some((frame) => frame.locals !== undefined)).toBe(false)
+    expect(report.frames?.[0]?.functionName).toBe('nest')
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThan(3000 + 200)
   })
 })

@@ -63,7 +63,7 @@ describe('createDogslow (what a waiting request waits on)', () => {
     )
     expect(await (await fetch(`${url}/proxy`)).text()).toBe('late')
     const [text] = await waitForReports(dir, 1)
-    expect(text).toMatch(/\[http\] GET http:\/\/127\.0\.0\.1:\d+\/slow-upstream\?api_key=%5Bredacted%5D/)
+    expect(text).toMatch(/\[http\] GET http:\/\/127\.0\.0\.1:\d+\/slow-upstream\?api_key=\[redacted\]/)
     expect(text).not.toContain('abc123')
     const line = markerLine(import.meta.url, 'ISSUE-HTTP')
     expect(text).toMatch(new RegExp(`\\n {6}at .*operations\\.test\\.ts:${line}:\\d+\\)?\\n`))

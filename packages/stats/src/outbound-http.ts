@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import http from 'node:http'
 import https from 'node:https'
 import { syncBuiltinESMExports } from 'node:module'
-import { getContext, reportDiagnostic, safeExecute, startOperation } from '@intro/core'
+import { getContext, redactUrl, reportDiagnostic, safeExecute, startOperation } from '@intro/core'
 import { traceparentFor } from './trace-context.js'
 
 /** Options of {@link instrumentOutboundHttp}. */
@@ -99,7 +99,9 @@ function track(options: Resolved, method: string, origin: string, path: string):
   try {
     host = new URL(origin).host
   } catch {}
-  return startOperation({ kind: 'http', description: `${method} ${origin}${path}`, attributes: { host, method } })
+  // Redacted here, once: the description reaches dogslow reports, logs and anyone listening to
+  // the operation registry, and an outgoing `?api_key=` is as secret as an incoming one.
+  return startOperation({ kind: 'http', description: `${method} ${redactUrl(`${origin}${path}`)}`, attributes: { host, method } })
 }
 
 // ---- fetch (undici) -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
 } from '@intro/core'
 import { type PostgresServer, startPostgres } from '@intro/test-utils'
 import express from 'express'
+import express4 from 'express4'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { StatsError, instrumentPg } from '../src/index.js'
@@ -121,6 +122,32 @@ describe('instrumentPg', () => {
     const response = await fetch(`${server.url}/orders/42`)
     const id = response.headers.get('x-request-id')!
     await eventually(() => postgres.readLog().includes(`/*request_id='${id}',route='%2Forders%2F%3Aid'*/ SELECT $1::text`))
+  })
+
+  it.each([
+    { name: 'express 5', lib: express },
+    { name: 'express 4', lib: express4 as unknown as typeof express },
+  ])('comments with the mount pattern, never the raw tenant, under $name app.use("/t/:tenant", router)', async ({ lib }) => {
+    const app = lib()
+    app.use(expressMiddleware())
+    const router = lib.Router({ mergeParams: true })
+    router.get('/items/:id', async (req, res) => {
+      await pool.query(`SELECT $1::text AS item_${marker}`, [req.params.id])
+      res.send('ok')
+    })
+    app.use('/t/:tenant', router)
+    const marker = randomUUID().slice(0, 8)
+    const server = await listen(app)
+    cleanups.push(() => server.close())
+    const tenants = Array.from({ length: 20 }, (_, i) => `acme${i}x${marker}`)
+    for (const tenant of tenants) expect((await fetch(`${server.url}/t/${tenant}/items/7`)).status).toBe(200)
+    const lines = await eventually(() => {
+      const found = postgres.readLog().split('\n').filter((line) => line.includes(`AS item_${marker}`) && line.includes('request_id'))
+      return found.length === tenants.length && found
+    })
+    const routes = new Set(lines.map((line) => parseComment(line.slice(line.indexOf('/*'))).route))
+    expect(routes).toEqual(new Set(['/t/:tenant/items/:id']))
+    expect(lines.join('\n')).not.toContain(`x${marker}`)
   })
 
   it('rejects a hostile inbound id: the comment carries a fresh id instead', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { type DiagnosticEvent, expressMiddleware, onDiagnostic, startOperation, wrapHandler } from '@intro/core'
 import { type StatsdServer, startStatsd } from '@intro/test-utils'
 import express from 'express'
+import express4 from 'express4'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DOGSLOW_REPORT_CHANNEL, type Stats, createStats, resolveStatsOptions } from '../src/index.js'
 import { eventually, listen, udpReceiver } from './helpers.js'
@@ -56,6 +57,27 @@ describe('createStats request metrics', () => {
     expect(statsd.counterTotal(`${p}.http.response.404`)).toBe(1)
     // never the raw path: no key mentions an id of the URL
     expect(timerKeys().filter((key) => key.startsWith(p) && /users_[0-9]/.test(key))).toEqual([])
+  })
+
+  it.each([
+    { name: 'express 5', lib: express },
+    { name: 'express 4', lib: express4 as unknown as typeof express },
+  ])('keeps one timer key for every tenant of a router mounted at /t/:tenant on $name', async ({ lib }) => {
+    const p = prefix()
+    stats({ prefix: p })
+    const app = lib()
+    app.use(expressMiddleware())
+    const router = lib.Router()
+    router.get('/items/:id', (_req, res) => {
+      res.send('ok')
+    })
+    app.use('/t/:tenant', router)
+    const server = await listen(app)
+    cleanups.push(() => server.close())
+    const tenants = Array.from({ length: 30 }, (_, i) => `tenant${i}`)
+    for (const tenant of tenants) expect((await fetch(`${server.url}/t/${tenant}/items/${tenant}`)).status).toBe(200)
+    await eventually(() => statsd.timerValues(`${p}.http.request.t_tenant_items_id.GET.2xx`).length === tenants.length)
+    expect(new Set(timerKeys().filter((key) => key.startsWith(`${p}.http.request.`)))).toEqual(new Set([`${p}.http.request.t_tenant_items_id.GET.2xx`]))
   })
 
   it('reports requests in flight and process gauges on the interval', async () => {

@@ -2,17 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { getContext, runInContext } from '../context.js'
 import { beginRequest, resolveAdapterOptions } from '../lifecycle.js'
 import type { AdapterOptions } from '../types.js'
-
-/** The parts of an Express/Connect request the adapter reads (Express 4 and 5 alike). */
-interface ExpressLikeRequest extends IncomingMessage {
-  baseUrl?: string
-  route?: { path?: unknown }
-}
+import { type ExpressRouteRequest, expressRouteTemplate } from './express-route.js'
 
 /**
  * Express 4/5 (and Connect) middleware; install it first so everything after it runs inside
- * the request's context. The route template (`/users/:id`) is read from `req.route` once
- * Express has matched one.
+ * the request's context. The route template (`/t/:tenant/users/:id`) is built from the
+ * patterns of the matched route and of the routers it is mounted under, once Express has
+ * matched one — never from the matched text (`req.baseUrl`), which would make one template per
+ * tenant or id.
  *
  * @example
  * ```ts
@@ -24,11 +21,7 @@ export function expressMiddleware(
 ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
   const resolved = resolveAdapterOptions(options)
   return function introExpress(req, res, next): void {
-    const request = req as ExpressLikeRequest
-    const { context } = beginRequest(req, res, resolved, () => {
-      const path = request.route?.path
-      return typeof path === 'string' ? `${request.baseUrl ?? ''}${path}` : undefined
-    })
+    const { context } = beginRequest(req, res, resolved, () => expressRouteTemplate(req as IncomingMessage & ExpressRouteRequest))
     if (getContext() === context) next()
     else runInContext(context, () => next())
   }
