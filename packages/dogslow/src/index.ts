@@ -14,6 +14,8 @@ export type {
   DogslowRateLimit,
   DogslowReport,
   DogslowStats,
+  ReportCpu,
+  ReportCulprit,
   ReportFrame,
   ReportLocal,
   ReportLoop,
