@@ -128,6 +128,15 @@ function checkedInit(init: ContextInit): ContextInit {
   return { ...init, id: createCorrelationId() }
 }
 
+/**
+ * Runs `fn` outside any context: timers and callbacks it creates belong to no request. For the
+ * toolkit's own work started from inside a request (a watchdog's deadline timer), which must
+ * not be listed as something the request waits on.
+ */
+export function runOutsideContext<T>(fn: () => T): T {
+  return coreState.storage.exit(fn)
+}
+
 /** Runs `fn` with `context` as the current context (used by adapters). */
 export function runInContext<T>(context: RequestContext, fn: () => T): T {
   return coreState.storage.run(context, fn)

@@ -20,6 +20,11 @@ export interface CoreState {
   readonly lifecycleHooks: Set<LifecycleHooks>
   /** Returns the context of the code running right now; read by watchdogs through the inspector. */
   readonly currentContext: () => RequestContext | undefined
+  // Optional and attached on first use, so a copy that predates them shares the same state version.
+  /** Directories of the toolkit's own code (see own-sources.ts). */
+  ownSourceDirs?: Set<string>
+  /** Library integrations and their patches (see integrations/). */
+  integrations?: Record<string, unknown>
 }
 
 /** Bumped whenever the shape of {@link CoreState} (or of the per-request state) changes incompatibly. */

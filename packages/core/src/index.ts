@@ -9,7 +9,7 @@ export {
   traceIdFromCorrelationId,
   traceIdFromTraceparent,
 } from './correlation-id.js'
-export { RequestContext, bindContext, getContext, inFlightRequests, runInContext, runWithContext } from './context.js'
+export { RequestContext, bindContext, getContext, inFlightRequests, runInContext, runOutsideContext, runWithContext } from './context.js'
 export type { RequestContextInit } from './context.js'
 export { Operation, onOperation, startOperation, trackOperation } from './operations.js'
 export type { OperationHandle, OperationListener } from './operations.js'
@@ -38,6 +38,8 @@ export {
   invalidOption,
 } from './options.js'
 export { CORE_STATE_KEY } from './global-state.js'
+export { ownSourceDirs, packageOf, registerOwnSource, sourceKind } from './own-sources.js'
+export type { SourceKind } from './own-sources.js'
 export type {
   AbortInfo,
   AdapterOptions,

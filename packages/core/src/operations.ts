@@ -8,8 +8,9 @@ import type { OperationEndInfo, OperationInit } from './types.js'
 const startChannel = diagnosticsChannel.channel('intro:operation:start')
 const endChannel = diagnosticsChannel.channel('intro:operation:end')
 
-// Deep enough to reach the app's line through driver and pool frames.
-const STACK_FRAMES = 30
+// Deep enough to reach the app's line through driver, pool and undici frames (a fetch starts
+// ~20 frames below the app's call); capture cost grows with depth, formatting is deferred.
+const STACK_FRAMES = 64
 
 interface StackHolder {
   stack?: string

@@ -6,7 +6,7 @@ import { type CapturedFrame, buildReport } from './report-builder.js'
 import { LOCALS_OFF_NOTE, renderReport } from './render-text.js'
 import type { RequestWatch, WatchEntry } from './request-watch.js'
 import { sourcePositions } from './source-positions.js'
-import type { DogslowReport, ReportLoop, ResolvedSettings } from './types.js'
+import type { DogslowReport, ReportCpu, ReportLoop, ResolvedSettings } from './types.js'
 
 interface AwaitingFile {
   entry: WatchEntry
@@ -29,9 +29,18 @@ export class BlockedReports {
   readonly #delivery: Delivery
   readonly #isIgnored: (context: RequestContext) => boolean
   readonly #awaiting = new Map<number, AwaitingFile>()
+  readonly #stallCpu: (untilMs: number) => ReportCpu | undefined
   #nextToken = 1
 
-  constructor(settings: ResolvedSettings, watch: RequestWatch, limiter: RateLimiter, delivery: Delivery, isIgnored: (c: RequestContext) => boolean) {
+  constructor(
+    settings: ResolvedSettings,
+    watch: RequestWatch,
+    limiter: RateLimiter,
+    delivery: Delivery,
+    isIgnored: (c: RequestContext) => boolean,
+    stallCpu: (untilMs: number) => ReportCpu | undefined,
+  ) {
+    this.#stallCpu = stallCpu
     this.#settings = settings
     this.#watch = watch
     this.#limiter = limiter
@@ -59,14 +68,17 @@ export class BlockedReports {
   onCapture(payload: string): string {
     const reports: Array<{ token: number; fileName: string; text: string; nativeSeq?: number }> = []
     safeExecute('dogslow.capture', () => {
-      const parsed = JSON.parse(payload) as { frames: CapturedFrame[]; heartbeat: number }
+      const parsed = JSON.parse(payload) as { frames: CapturedFrame[]; heartbeat: number; pausedAtMs?: number }
       const { heartbeat } = parsed
       const frames = sourcePositions(parsed.frames)
       const now = Date.now()
+      // Measured up to the pause: the inspector's own time after it is not the app's.
+      const cpu = this.#stallCpu(parsed.pausedAtMs ?? now)
       const current = getContext()
       for (const entry of this.#watch.claimDue(now)) {
         if (entry.reportedNatively) {
           const loop: ReportLoop = { state: 'blocked-native', blockedForMs: Math.max(0, now - heartbeat), note: 'the native call has returned; the stack is where JavaScript resumed' }
+          if (cpu !== undefined) loop.cpu = cpu
           const shown = entry.context === current ? frames : frames.map(({ locals: _locals, ...frame }) => frame)
           const report = buildReport(entry.context, { reason: 'deadline', now, loop, frames: shown }, this.#settings)
           reports.push({ token: 0, fileName: '', text: renderReport(report), nativeSeq: entry.seq })
@@ -83,6 +95,7 @@ export class BlockedReports {
         }
         const own = entry.context === current
         const loop: ReportLoop = { state: 'blocked', blockedForMs: Math.max(0, now - heartbeat) }
+        if (cpu !== undefined) loop.cpu = cpu
         const blockedBy = own ? undefined : this.#describe(current)
         if (blockedBy !== undefined) loop.blockedBy = blockedBy
         else if (!own) loop.note = 'the blocking code runs outside any request (startup code, a timer, a queue consumer)'

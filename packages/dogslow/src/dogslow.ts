@@ -12,6 +12,7 @@ import {
   instrumentServer,
   koaMiddleware,
   redactUrl,
+  registerOwnSource,
   reportDiagnostic,
   safeExecute,
   wrapHandler,
@@ -67,6 +68,7 @@ class Watchdog implements Dogslow {
   #closed = false
 
   constructor(settings: ResolvedSettings) {
+    registerOwnSource(import.meta.url)
     this.settings = settings
     this.#delivery = new Delivery(settings)
     this.#limiter = new RateLimiter(settings.rateLimit, (count) => this.#delivery.suppressed(count))
@@ -96,7 +98,7 @@ class Watchdog implements Dogslow {
     this.#monitor = monitor
     this.#watch = new RequestWatch(settings.timerMs, (now) => this.#onDue(now), monitor, describeUrl)
     if (monitor !== undefined) {
-      this.#blocked = new BlockedReports(settings, this.#watch, this.#limiter, this.#delivery, this.#isIgnored)
+      this.#blocked = new BlockedReports(settings, this.#watch, this.#limiter, this.#delivery, this.#isIgnored, (untilMs) => monitor.stallCpu(untilMs))
     }
     if (settings.traceTimers) this.#cleanups.push(traceTimers(settings.traceTimersMinMs))
     const signal = settings.signal

@@ -15,6 +15,8 @@ export type {
   DogslowReport,
   DogslowStats,
   ReportCut,
+  ReportCpu,
+  ReportCulprit,
   ReportFrame,
   ReportLocal,
   ReportLoop,

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads'
-import { reportDiagnostic } from '@intro/core'
+import { ownSourceDirs, reportDiagnostic } from '@intro/core'
 import { DogslowError, DogslowErrorCode } from './errors.js'
 import { type MonitorData, type MonitorMessage, Slot, monitorThreadMain } from './monitor-thread.js'
-import type { ResolvedSettings } from './types.js'
+import { StallCpu } from './stall-cpu.js'
+import type { ReportCpu, ResolvedSettings } from './types.js'
 
 /** The request the watchdog thread should know about: the oldest one not yet reported. */
 export interface HeadRequest {
@@ -62,6 +63,7 @@ export class LoopMonitor {
   readonly #callbacks: LoopMonitorCallbacks
   readonly #interval: NodeJS.Timeout
   readonly #worker: Worker
+  readonly #cpu = new StallCpu()
   #closed = false
 
   constructor(settings: ResolvedSettings, callbacks: LoopMonitorCallbacks) {
@@ -87,6 +89,7 @@ export class LoopMonitor {
       maxFrames: settings.limits.maxFrames,
       maxFramesWithLocals: settings.limits.maxFramesWithLocals,
       maxLocalsPerFrame: settings.limits.maxLocalsPerFrame,
+      ownDirs: ownSourceDirs(),
       logToFile: settings.logToFile,
       outputDir: settings.outputDir,
     }
@@ -114,6 +117,7 @@ export class LoopMonitor {
   #beat(): void {
     const shared = this.#shared
     shared[Slot.heartbeat] = Date.now()
+    this.#cpu.sample()
     if (shared[Slot.summarySeq] !== shared[Slot.headSeq]) this.#publishSummary(this.#callbacks.head())
   }
 
@@ -146,6 +150,11 @@ export class LoopMonitor {
   /** Requests up to this sequence number were already reported by the watchdog thread. */
   nativeClaimedSeq(): number {
     return this.#shared[Slot.nativeClaimedSeq] ?? 0
+  }
+
+  /** The main thread's CPU use from the last heartbeat to `untilMs`: computing or waiting. */
+  stallCpu(untilMs: number): ReportCpu | undefined {
+    return this.#cpu.since(untilMs)
   }
 
   /** Last heartbeat (ms since epoch). */

@@ -31,6 +31,8 @@ export interface MonitorData {
   maxFrames: number
   maxFramesWithLocals: number
   maxLocalsPerFrame: number
+  /** Paths of the toolkit's own code: its frames get locals only after the app's. */
+  ownDirs: string[]
   logToFile: boolean
   outputDir: string
 }
@@ -102,6 +104,7 @@ export function monitorThreadMain(data: MonitorData): void {
     shared[S.nativeClaimedSeq] = seq
     const id = known.id ?? 'unknown'
     const lines = [
+      'Culprit: unknown (native code holds the event loop; the JavaScript stack follows once it returns)',
       `Undead request intercepted at: ${utc(now)}`,
       '',
       known.url === undefined ? '(request details not yet published: it started right before the loop blocked)' : `${known.method} ${known.url}`,
@@ -143,39 +146,57 @@ export function monitorThreadMain(data: MonitorData): void {
 
   const readLocals = async (session: import('node:inspector').Session, frame: CdpFrame) => {
     const locals: Array<{ name: string; value: unknown }> = []
-    // Innermost first: the function's block scopes, then its 'local' scope, and stop there. A
-    // 'block' after 'local' is an enclosing one (a module wrapper's, on V8 ≥ 13): not this frame's.
+    // Innermost first: the function's own blocks, then its local scope, and no further. A block
+    // after the local scope belongs to an enclosing module wrapper (a test runner's, a bundler's):
+    // module-scope imports and helpers, noise that used up the budget on Node 24.
     for (const scope of frame.scopeChain) {
       if (scope.type !== 'local' && scope.type !== 'block') break
-      if (scope.object.objectId === undefined) continue
+      const last = scope.type === 'local'
+      if (scope.object.objectId === undefined) {
+        if (last) break
+        continue
+      }
       const props = await post(session, 'Runtime.getProperties', { objectId: scope.object.objectId, ownProperties: true, generatePreview: true })
       for (const prop of props.result as Array<{ name: string; value?: Record<string, unknown> }>) {
         if (prop.value === undefined || locals.length >= data.maxLocalsPerFrame) continue
         const { type, subtype, className, value, unserializableValue, description, preview } = prop.value
         locals.push({ name: prop.name, value: { type, subtype, className, value: type === 'object' ? undefined : value, unserializableValue, description, preview } })
       }
-      if (scope.type === 'local') break
+      if (last) break
     }
     return locals
   }
 
+  // 0: the app's code, 1: a library's, 2: the toolkit's, 3: Node's own (never read: its frames
+  // hold raw requests, header arrays and URLs, noise at best and secrets at worst).
+  const rank = (url: string) => {
+    if (url === '' || url.startsWith('node:') || !/[/\\]/.test(url)) return 3
+    let path = url
+    try {
+      if (url.startsWith('file://')) path = decodeURIComponent(new URL(url).pathname)
+    } catch {}
+    if (/[/\\]node_modules[/\\]@intro[/\\]/.test(path) || data.ownDirs.some((dir) => path.startsWith(dir))) return 2
+    return /[/\\]node_modules[/\\]/.test(path) ? 1 : 0
+  }
+
   const onPaused = async (session: import('node:inspector').Session, params: { callFrames: CdpFrame[] }, scripts: Map<string, string>, heartbeat: number, pausedAt: number) => {
     const frames = params.callFrames.slice(0, data.maxFrames)
-    const captured = []
-    for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i] as CdpFrame
-      const out: Record<string, unknown> = {
-        functionName: frame.functionName,
-        url: scripts.get(frame.location.scriptId) || frame.url || '',
-        line: frame.location.lineNumber + 1,
-        column: frame.location.columnNumber + 1,
+    const captured: Array<Record<string, unknown>> = frames.map((frame) => ({
+      functionName: frame.functionName,
+      url: scripts.get(frame.location.scriptId) || frame.url || '',
+      line: frame.location.lineNumber + 1,
+      column: frame.location.columnNumber + 1,
+    }))
+    if (data.stackVars) {
+      // The locals budget goes to the app's frames first, innermost first: those are what the
+      // report is about; library frames get what is left.
+      const order = captured.map((out, i) => ({ i, rank: rank(String(out.url)) })).filter((f) => f.rank < 3)
+      order.sort((a, b) => a.rank - b.rank || a.i - b.i)
+      for (const { i } of order.slice(0, data.maxFramesWithLocals)) {
+        ;(captured[i] as Record<string, unknown>).locals = await readLocals(session, frames[i] as CdpFrame)
       }
-      // Node's own frames hold raw requests (header arrays, URLs): noise at best, secrets at worst.
-      const internal = String(out.url).startsWith('node:') || out.url === ''
-      if (data.stackVars && i < data.maxFramesWithLocals && !internal) out.locals = await readLocals(session, frame)
-      captured.push(out)
     }
-    const payload = JSON.stringify({ frames: captured, heartbeat })
+    const payload = JSON.stringify({ frames: captured, heartbeat, pausedAtMs: Date.now() - (performance.now() - pausedAt) })
     const expression = `globalThis[Symbol.for('intro.dogslow')]?.probe(${data.instanceId}, ${JSON.stringify(payload)})`
     const top = params.callFrames[0]
     const evaluated = top === undefined ? undefined : await post(session, 'Debugger.evaluateOnCallFrame', { callFrameId: top.callFrameId, expression, returnByValue: true, silent: true })

@@ -1,4 +1,6 @@
+import { sourceKind } from '@intro/core'
 import { formatDuration, formatUtc } from './format.js'
+import { foldStack } from './stack-frames.js'
 import type { DogslowDump, DogslowReport, ReportFrame } from './types.js'
 
 const LOCALS_OFF =
@@ -7,6 +9,27 @@ const LOCALS_OFF =
 function frameLine(frame: ReportFrame): string {
   const where = `${frame.url || '<anonymous>'}:${frame.line}:${frame.column}`
   return frame.functionName ? `${frame.functionName} (${where})` : where
+}
+
+/** The report's first line: the app line that holds the request. */
+function culpritLine(report: DogslowReport): string {
+  const culprit = report.culprit
+  if (culprit === undefined) {
+    return report.loop.state === 'blocked-native'
+      ? 'Culprit: unknown (native code holds the event loop; no JavaScript stack yet)'
+      : 'Culprit: unknown (no app frame in any wait dogslow can see)'
+  }
+  return `Culprit: ${culprit.functionName || '<anonymous>'} (${culprit.file}:${culprit.line})`
+}
+
+function cpuLine(report: DogslowReport): string | undefined {
+  const cpu = report.loop.cpu
+  if (cpu === undefined) return undefined
+  const share = cpu.wallMs > 0 ? Math.min(100, Math.round((cpu.cpuMs / cpu.wallMs) * 100)) : 0
+  const what =
+    cpu.verdict === 'computing' ? 'computing (running JavaScript or native code)' : 'stuck in a system call (sleeping, waiting on a lock or synchronous I/O)'
+  const by = cpu.measuredBy === 'thread' ? 'the main thread' : 'the process'
+  return `CPU:        ${what}: ${by} used ${formatDuration(cpu.cpuMs)} of CPU in ${formatDuration(cpu.wallMs)} (${share}%)`
 }
 
 function loopLines(report: DogslowReport): string[] {
@@ -22,6 +45,8 @@ function loopLines(report: DogslowReport): string[] {
       ? `Event loop: BLOCKED${blockedFor} in native code that does not return to JavaScript (crypto.pbkdf2Sync, child_process.execSync, a synchronous addon call…)`
       : `Event loop: BLOCKED${blockedFor} ${by}`,
   ]
+  const cpu = cpuLine(report)
+  if (cpu !== undefined) lines.push(cpu)
   if (loop.note !== undefined) lines.push(`Note:       ${loop.note}`)
   return lines
 }
@@ -39,11 +64,13 @@ function waitingLines(report: DogslowReport): string[] {
 function stackLines(report: DogslowReport): string[] {
   const frames = report.frames
   if (frames === undefined || frames.length === 0) return []
-  const lines = ['', 'Stack (innermost last):']
-  for (const frame of [...frames].reverse()) lines.push(`  ${frameLine(frame)}`)
+  // Same order and folding as the operations' stacks: innermost first, library runs on one line.
+  const lines = ['', 'Stack (innermost first):']
+  for (const line of foldStack(frames.map((frame) => `at ${frameLine(frame)}`), frames.length)) lines.push(`  ${line.replace(/^at /, '')}`)
   if (frames.some((frame) => frame.locals !== undefined)) {
-    lines.push('', 'Full backtrace with local variables:')
-    for (const frame of [...frames].reverse()) {
+    lines.push('', 'Local variables (innermost first):')
+    for (const frame of frames) {
+      if (frame.locals === undefined && sourceKind(frame.url) !== 'app') continue
       lines.push(`  ${frameLine(frame)}`)
       for (const local of frame.locals ?? []) lines.push(`    ${local.name} = ${local.value}`)
     }
@@ -67,6 +94,7 @@ export function renderReport(report: DogslowReport): string {
   const head = report.reason === 'on-demand' ? 'Request in flight at' : 'Undead request intercepted at'
   const target = request.url !== undefined ? `${request.method ?? ''} ${request.url}`.trim() : `${request.name ?? 'context'} ${(request.args ?? []).join(' ')}`.trim()
   const lines = [
+    culpritLine(report),
     `${head}: ${formatUtc(report.interceptedAt)}`,
     '',
     target,

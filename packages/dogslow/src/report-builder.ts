@@ -4,8 +4,9 @@ import { REDACTED, type RequestContext, redactHeaderValue, redactText, redactUrl
 import { truncate } from './format.js'
 import { type CdpRemoteObject, renderRemoteObject } from './remote-values.js'
 import { fitReport, limitQueryParameters } from './report-size.js'
+import { type StackLine, foldStack, innermostApp, isOwnWork, parseStack } from './stack-frames.js'
 import { pendingTimers } from './timer-tracking.js'
-import type { DogslowReport, ReportCut, ReportFrame, ReportLoop, ReportOperation, ReportRequest, ResolvedSettings } from './types.js'
+import type { DogslowReport, ReportCulprit, ReportCut, ReportFrame, ReportLoop, ReportOperation, ReportRequest, ResolvedSettings } from './types.js'
 
 /** A frame as the watchdog thread captured it through the inspector (values not yet rendered). */
 export interface CapturedFrame {
@@ -23,20 +24,12 @@ export interface ReportInput {
   loop: ReportLoop
   frames?: CapturedFrame[]
   localsNote?: string
+  /** Where the request's untracked `await` is suspended, innermost first, when it is known. */
+  suspended?: StackLine[]
 }
 
 const HOSTNAME = hostname()
 
-function stackLines(stack: string, maxFrames: number): string[] {
-  const lines: string[] = []
-  for (const line of stack.split('\n')) {
-    const trimmed = line.trim()
-    if (trimmed === '') continue
-    if (lines.length === maxFrames) break
-    lines.push(trimmed)
-  }
-  return lines
-}
 
 /** The request part of a report: redacted URL and headers, bounded values; what was cut goes to `cut`. */
 export function describeRequest(context: RequestContext, settings: ResolvedSettings, now: number, cut: ReportCut = {}): ReportRequest {
@@ -70,17 +63,40 @@ export function describeRequest(context: RequestContext, settings: ResolvedSetti
   return request
 }
 
-function describeOperations(context: RequestContext, settings: ResolvedSettings, now: number): ReportOperation[] {
+interface Waits {
+  operations: ReportOperation[]
+  /** The innermost app frame of the longest-pending wait that has one. */
+  culprit: ReportCulprit | undefined
+}
+
+function describeOperations(context: RequestContext, settings: ResolvedSettings, now: number): Waits {
   const { maxOperations, maxFrames, maxValueLength } = settings.limits
   const out: ReportOperation[] = []
-  const add = (kind: string, description: string, startTime: number, stack: string) => {
+  let culprit: ReportCulprit | undefined
+  let culpritStart = Number.POSITIVE_INFINITY
+  const add = (kind: string, description: string, startTime: number, stack: string, source: ReportCulprit['source']) => {
+    const frames = parseStack(stack)
+    // The toolkit's own work (a timer of a sink, a call of a wrapper) is not the request's wait.
+    if (isOwnWork(frames)) return
+    const found = startTime < culpritStart ? innermostApp(frames, source) : undefined
+    if (found !== undefined) {
+      culprit = found
+      culpritStart = startTime
+    }
     if (out.length >= maxOperations) return
     const text = settings.redact ? redactText(description, settings.isSecret) : description
-    out.push({ kind, description: truncate(text, maxValueLength), startTime, pendingMs: now - startTime, stack: stackLines(stack, maxFrames) })
+    out.push({ kind, description: truncate(text, maxValueLength), startTime, pendingMs: now - startTime, stack: foldStack(stack.split('\n'), maxFrames) })
   }
-  for (const operation of context.operations) add(operation.kind, operation.description, operation.startTime, operation.stack)
-  for (const timer of pendingTimers(context)) add('timer', timer.description, timer.startTime, timer.stack)
-  return out
+  for (const operation of context.operations) add(operation.kind, operation.description, operation.startTime, operation.stack, 'operation')
+  for (const timer of pendingTimers(context)) add('timer', timer.description, timer.startTime, timer.stack, 'timer')
+  return { operations: out, culprit }
+}
+
+function framesCulprit(frames: readonly CapturedFrame[]): ReportCulprit | undefined {
+  return innermostApp(
+    frames.map((frame) => ({ functionName: frame.functionName, file: frame.url, line: frame.line, column: frame.column })),
+    'stack',
+  )
 }
 
 function renderFrames(frames: CapturedFrame[], settings: ResolvedSettings): ReportFrame[] {
@@ -100,6 +116,7 @@ function renderFrames(frames: CapturedFrame[], settings: ResolvedSettings): Repo
 /** Builds the structured report of one request; everything in it is redacted and bounded. */
 export function buildReport(context: RequestContext, input: ReportInput, settings: ResolvedSettings): DogslowReport {
   const cut: ReportCut = {}
+  const waits = describeOperations(context, settings, input.now)
   const report: DogslowReport = {
     type: 'dogslow.report',
     version: 1,
@@ -108,8 +125,14 @@ export function buildReport(context: RequestContext, input: ReportInput, setting
     request: describeRequest(context, settings, input.now, cut),
     process: { hostname: HOSTNAME, pid: process.pid, ppid: process.ppid, threadId },
     loop: input.loop,
-    waitingOn: describeOperations(context, settings, input.now),
+    waitingOn: waits.operations,
   }
+  // The blocked stack is what holds the request right now; a wait it started earlier is not.
+  const culprit =
+    (input.frames === undefined ? undefined : framesCulprit(input.frames)) ??
+    waits.culprit ??
+    (input.suspended === undefined ? undefined : innermostApp(input.suspended, 'suspended'))
+  if (culprit !== undefined) report.culprit = culprit
   if (input.frames !== undefined) report.frames = renderFrames(input.frames, settings)
   if (input.localsNote !== undefined) report.localsNote = input.localsNote
   if (Object.keys(cut).length > 0) report.cut = cut

@@ -1,5 +1,6 @@
-import type { RequestContext } from '@intro/core'
+import { type RequestContext, runOutsideContext } from '@intro/core'
 import type { HeadRequest } from './loop-monitor.js'
+import { untracedSetTimeout } from './timer-tracking.js'
 
 /** Watchdog state of one request. */
 export interface WatchEntry {
@@ -139,7 +140,10 @@ export class RequestWatch {
   #arm(at: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timerAt = at
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - Date.now()))
+    // Armed from inside the request that starts first: outside its context and untraced, or the
+    // deadline timer would be listed as something that request waits on (and the reports,
+    // sinks and their timers would run in its context).
+    this.#timer = runOutsideContext(() => untracedSetTimeout(() => this.#fire(), Math.max(0, at - Date.now())))
     this.#timer.unref()
   }
 

@@ -117,6 +117,14 @@ function uninstall(): void {
 }
 
 /**
+ * `setTimeout` as it was before tracing wrapped it: the watchdog's own timers are not the
+ * request's, however long they are.
+ */
+export function untracedSetTimeout(callback: () => void, delayMs: number): NodeJS.Timeout {
+  return (originals?.setTimeout ?? globalThis.setTimeout)(callback, delayMs)
+}
+
+/**
  * Starts recording long timers (at least `thresholdMs`) created inside requests; returns the
  * function that stops it. Several watchdogs share one wrapper, with the lowest threshold.
  */

@@ -211,7 +211,10 @@ export interface ReportOperation {
   description: string
   startTime: number
   pendingMs: number
-  /** Where it began, innermost frame first, async frames included (`at async …`). */
+  /**
+   * Where it began, innermost frame first, async frames included (`at async …`); runs of
+   * library, Node and toolkit frames are folded into one line (`… 14 frames in router, express`).
+   */
   stack: string[]
 }
 
@@ -232,6 +235,35 @@ export interface ReportFrame {
   locals?: ReportLocal[]
 }
 
+/** The app's line the request is held by: the innermost app frame of its wait or of the blocked stack. */
+export interface ReportCulprit {
+  functionName: string
+  /** File path or URL, as the stack names it. */
+  file: string
+  /** 1-based. */
+  line: number
+  /** 1-based. */
+  column: number
+  /**
+   * Where it was found: `stack` (the blocked JavaScript stack), `operation` (where a tracked
+   * wait began), `timer` (where a long timer was set), `suspended` (the line an untracked
+   * `await` is suspended at).
+   */
+  source: 'stack' | 'operation' | 'timer' | 'suspended'
+}
+
+/** CPU the main thread used during a stall, telling computing from waiting in a system call. */
+export interface ReportCpu {
+  /** CPU time of the main thread (of the process where the thread's own is not available), in ms. */
+  cpuMs: number
+  /** Wall time it is compared with, in ms. */
+  wallMs: number
+  /** `computing`: the thread used most of the stall; `waiting`: it sat in a system call (sleep, a lock, synchronous I/O). */
+  verdict: 'computing' | 'waiting'
+  /** `thread`: `process.threadCpuUsage()`; `process`: `process.cpuUsage()` (includes other threads). */
+  measuredBy: 'thread' | 'process'
+}
+
 /** What the event loop was doing when the report was taken. */
 export interface ReportLoop {
   /** `responsive`: the request is waiting; `blocked`: JS code holds the loop; `blocked-native`: native code does. */
@@ -242,6 +274,8 @@ export interface ReportLoop {
   blockedBy?: { id: string; method?: string; url?: string }
   /** Why the stack or the locals are missing, when they are. */
   note?: string
+  /** Blocked reports: whether the thread was computing or waiting during the stall. */
+  cpu?: ReportCpu
 }
 
 /** One slow-request report, as JSON for log pipelines. */
@@ -255,9 +289,11 @@ export interface DogslowReport {
   request: ReportRequest
   process: { hostname: string; pid: number; ppid: number; threadId: number }
   loop: ReportLoop
+  /** The app line the request is held by; absent when nothing names one. */
+  culprit?: ReportCulprit
   /** In-flight operations of this request only. */
   waitingOn: ReportOperation[]
-  /** The running JavaScript stack, innermost first (blocked case only). */
+  /** The running JavaScript stack, innermost first (blocked case only), unfolded. */
   frames?: ReportFrame[]
   /** Set when local variables were not captured, saying why or how to turn them on. */
   localsNote?: string

@@ -15,13 +15,14 @@ function watchdog(options: Parameters<typeof createDogslow>[0]) {
   return dog
 }
 
-function busyFor(limitMs: number, dir: string): { iterations: number; filesWhileBlocked: number } {
-  const secretToken = 'hunter2-do-not-print'
+function busyFor(limitMs: number, dir: string): { iterations: number; filesWhileBlocked: number; tokenLength: number } {
+  // Built at run time and read after the loop: a constant, or a value dead by the time the loop
+  // runs, is optimized out of the frame by Node 24's V8 and no debugger can show it.
+  const secretToken = `hunter2-do-not-print-${dir.length}`
   const started = Date.now()
   let iterations = 0
-  // Read inside the loop: V8 ≥ 13 drops a constant that is never read, and a debugger then cannot show it.
-  while (Date.now() - started < limitMs + secretToken.length * 0) iterations++ // BUSY-LINE
-  return { iterations, filesWhileBlocked: reportFiles(dir).length }
+  while (Date.now() - started < limitMs) iterations++ // BUSY-LINE
+  return { iterations, filesWhileBlocked: reportFiles(dir).length, tokenLength: secretToken.length }
 }
 
 const EVIL = /^(a+)+$/
@@ -81,8 +82,16 @@ describe('createDogslow (blocked event loop)', () => {
     const [text = ''] = await waitForReports(dir, 1)
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/busy\?n=1\n/)
     expect(text).toMatch(/Event loop: BLOCKED for [\d.]+ m?s by this request's code/)
-    expect(text).toMatch(new RegExp(`busyFor \\(.*blocked\\.test\\.ts:${markerLine(import.meta.url, 'BUSY-LINE')}:\\d+\\)`))
-    expect(text).toContain('Full backtrace with local variables:')
+    const busyLine = markerLine(import.meta.url, 'BUSY-LINE')
+    expect(text.split('\n')[0]).toMatch(new RegExp(`^Culprit: busyFor \\(.*blocked\\.test\\.ts:${busyLine}\\)$`))
+    expect(text).toMatch(new RegExp(`busyFor \\(.*blocked\\.test\\.ts:${busyLine}:\\d+\\)`))
+    expect(text, text).toMatch(/CPU: {8}computing /)
+    expect(text).toContain('Local variables (innermost first):')
+    // The innermost app frame's locals come first, and no module-scope imports or helpers.
+    const locals = text.slice(text.indexOf('Local variables (innermost first):'))
+    expect(locals.split('\n')[1]).toMatch(/^ {2}busyFor \(/)
+    expect(locals).not.toContain('__vite_ssr_import')
+    expect(locals).not.toMatch(/ {4}matchEvil = /)
     expect(text).toMatch(/ {4}limitMs = 1500\n/)
     expect(text).toMatch(/ {4}iterations = \d+\n/)
     expect(text).toContain('secretToken = [redacted]')
@@ -128,6 +137,7 @@ describe('createDogslow (blocked event loop)', () => {
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/evil\?which=regex\n/)
     expect(text).toContain('BLOCKED')
     expect(text).toMatch(new RegExp(`matchEvil \\(.*blocked\\.test\\.ts:${markerLine(import.meta.url, 'EVIL-LINE')}:\\d+\\)`))
+    expect(text?.split('\n')[0]).toMatch(new RegExp(`^Culprit: matchEvil \\(.*blocked\\.test\\.ts:${markerLine(import.meta.url, 'EVIL-LINE')}\\)$`))
     expect(text).toContain('Local variables are off')
     await until(() => reports.length === 1)
     const late = lateness(reports[0] as DogslowReport, 300)
@@ -200,7 +210,7 @@ describe('createDogslow (blocked event loop)', () => {
     const url = await listen(
       dog.wrap((_req, res) => {
         // One native call that outlasts the deadline plus the watchdog's bounded wait (500 ms).
-        execSync('sleep 1.5')
+        execSync('sleep 1.5') // NATIVE-LINE
         filesWhileBlocked = reportFiles(dir).length
         res.end('ok')
       }),
@@ -214,6 +224,9 @@ describe('createDogslow (blocked event loop)', () => {
       return text.includes('Update: the native call returned.')
     })
     expect(text).toContain('in native code')
+    // The update, written once JavaScript resumed, says the thread was not computing meanwhile.
+    expect(text).toMatch(/CPU: {8}stuck in a system call/)
+    expect(text).toMatch(new RegExp(`\nCulprit: .*blocked\\.test\\.ts:${markerLine(import.meta.url, 'NATIVE-LINE')}\\)\n`))
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/native\?n=1\n/)
     expect(text).toMatch(/blocked\.test\.ts:\d+/)
     expect(filesWhileBlocked).toBe(1)

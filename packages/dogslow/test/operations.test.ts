@@ -26,7 +26,8 @@ function watchdog(options: Parameters<typeof createDogslow>[0]) {
 describe('createDogslow (what a waiting request waits on)', () => {
   it('shows the SQL text of a slow query on a real Postgres and the app line that issued it', async () => {
     const dir = tempDir()
-    const dog = watchdog({ timerMs: 400, outputDir: dir })
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 400, outputDir: dir, onReport: (r) => reports.push(r) })
     const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 2 })
     defer(() => pool.end())
     const app = express()
@@ -42,7 +43,16 @@ describe('createDogslow (what a waiting request waits on)', () => {
     expect(text).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/orders\/42\n/)
     expect(text).toContain('Route:      /orders/:id')
     expect(text).toContain('[sql] SELECT pg_sleep(1.2), $1::text AS id')
-    expect(text).toMatch(new RegExp(`\\n {6}at .*operations\\.test\\.ts:${markerLine(import.meta.url, 'ISSUE-SQL')}:\\d+\\)?\\n`))
+    const line = markerLine(import.meta.url, 'ISSUE-SQL')
+    expect(text).toMatch(new RegExp(`\\n {6}at .*operations\\.test\\.ts:${line}:\\d+\\)?\\n`))
+    // First line: the app's line that issued the query, not a wrapper, pg or Express.
+    expect(text.split('\n')[0]).toMatch(new RegExp(`^Culprit: .*\\(.*operations\\.test\\.ts:${line}\\)$`))
+    // Express's router frames are one folded line, not twenty.
+    expect(text).toMatch(/\n {6}… \d+ frames? in [^\n]*(express|router)[^\n]*\n/)
+    expect(text).not.toMatch(/\n {6}at [^\n]*node_modules/)
+    // The watchdog's own deadline timer, armed inside this request, is not listed as its wait.
+    expect(reports[0]?.waitingOn.map((op) => op.kind)).toEqual(['sql'])
+    expect(text).not.toContain('request-watch')
     expect(((await (await response).json()) as { id: string }).id).toBe('42')
   })
 

@@ -138,7 +138,7 @@ describe('createDogslow settings', () => {
     await until(() => entries().length === 2)
     const [report, followUp] = entries()
     expect(report).toMatchObject({ level: 50, pid: process.pid, name: 'checkout' })
-    expect(String(report?.msg)).toMatch(/^Undead request intercepted at: .*\n\nGET http:\/\/127\.0\.0\.1:\d+\/pay\n/)
+    expect(String(report?.msg)).toMatch(/^Culprit: .*\nUndead request intercepted at: .*\n\nGET http:\/\/127\.0\.0\.1:\d+\/pay\n/)
     expect((report?.dogslow as DogslowReport | undefined)?.type).toBe('dogslow.report')
     expect(followUp).toMatchObject({ level: 30, name: 'checkout' })
     expect(String(followUp?.msg)).toMatch(/completed with status 200/)

@@ -34,11 +34,13 @@ describe('createDogslow (waiting requests, node:http)', () => {
     )
     const response = fetch(`${url}/sleepy?delay=2`)
     const [text] = await waitForReports(dir, 1)
-    expect(text).toMatch(/^Undead request intercepted at: \d\d-\d\d-\d{4} \d\d:\d\d:\d\d UTC\n\nGET http:\/\/127\.0\.0\.1:\d+\/sleepy\?delay=2\n/)
+    const line = markerLine(import.meta.url, 'SLEEP-LINE')
+    // The report starts with the app line that set the timer.
+    expect(text).toMatch(new RegExp(`^Culprit: <anonymous> \\(.*waiting\\.test\\.ts:${line}\\)\n`))
+    expect(text).toMatch(/\nUndead request intercepted at: \d\d-\d\d-\d{4} \d\d:\d\d:\d\d UTC\n\nGET http:\/\/127\.0\.0\.1:\d+\/sleepy\?delay=2\n/)
     expect(text).toContain('Event loop: responsive')
     expect(text).toContain('[timer] setTimeout(900 ms)')
     // The line that set the timer, first in the timer's stack.
-    const line = markerLine(import.meta.url, 'SLEEP-LINE')
     expect(text).toMatch(new RegExp(`\\[timer\\] setTimeout\\(900 ms\\)\\n.*\\n {6}at .*waiting\\.test\\.ts:${line}:\\d+\\)?\\n`))
     expect(text).toContain(`Process ID: ${process.pid}`)
     // With locals off (the default), the report ends by saying how to turn them on.
