@@ -46,7 +46,7 @@ describe('createDogslow (what a waiting request waits on)', () => {
     const line = markerLine(import.meta.url, 'ISSUE-SQL')
     expect(text).toMatch(new RegExp(`\\n {6}at .*operations\\.test\\.ts:${line}:\\d+\\)?\\n`))
     // First line: the app's line that issued the query, not a wrapper, pg or Express.
-    expect(text.split('\n')[0]).toMatch(new RegExp(`^Culprit: .*\\(.*operations\\.test\\.ts:${line}\\)$`))
+    expect((text ?? '').split('\n')[0]).toMatch(new RegExp(`^Culprit: .*\\(.*operations\\.test\\.ts:${line}\\)$`))
     // Express's router frames are one folded line, not twenty.
     expect(text).toMatch(/\n {6}… \d+ frames? in [^\n]*(express|router)[^\n]*\n/)
     expect(text).not.toMatch(/\n {6}at [^\n]*node_modules/)
