@@ -10,9 +10,9 @@
 // build warns and exits 0 — except under CI=true, where it fails, so that CI proves every
 // accelerator builds and loads. `--current` builds for the running Node only (the install step).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, realpathSync, renameSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NODE_LINES, nodeDistribution } from './node-lines.mjs'
 
@@ -49,6 +49,14 @@ function findNodeGyp() {
     () => inNpm(join(bin, '..', 'lib')),
     () => inNpm(bin),
     () => inNpm(join(execFileSync('npm', ['prefix', '-g'], { encoding: 'utf8', shell: process.platform === 'win32' }).trim(), 'lib')),
+    // The npm on PATH when it belongs to another Node than the one running (a Node binary alone).
+    () => {
+      for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+        const npm = join(dir, 'npm')
+        if (existsSync(npm)) return join(dirname(dirname(realpathSync(npm))), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
+      }
+      return undefined
+    },
   ]
   for (const candidate of candidates) {
     try {
@@ -61,10 +69,12 @@ function findNodeGyp() {
 
 // Headers of the running Node when it was installed with them (distribution packages put them in
 // <prefix>/include/node): without them node-gyp downloads headers, which fails offline.
+// The running Node's own headers come first: a nodedir set for the machine's Node (here
+// npm_config_nodedir=/usr) would build for the wrong ABI when another Node runs the build.
 function currentNodedirArgs() {
-  if (process.env.npm_config_nodedir) return []
   const prefix = join(dirname(process.execPath), '..')
-  return existsSync(join(prefix, 'include', 'node', 'node.h')) ? [`--nodedir=${prefix}`] : []
+  if (existsSync(join(prefix, 'include', 'node', 'node.h'))) return [`--nodedir=${prefix}`]
+  return []
 }
 
 /** What to build: the running Node, plus every supported line on linux-x64. */
@@ -89,7 +99,8 @@ function buildTargets() {
 
 function build(nodeGyp, target) {
   const env = { ...process.env }
-  if (target.nodeExec !== process.execPath) delete env.npm_config_nodedir
+  // An explicit --nodedir is the only source of headers: npm_config_nodedir must not compete with it.
+  if (target.args.some((arg) => arg.startsWith('--nodedir='))) delete env.npm_config_nodedir
   const run = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--directory=${nativeDir}`, '--loglevel=warn', ...target.args], {
     cwd: nativeDir,
     encoding: 'utf8',
