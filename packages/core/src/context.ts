@@ -5,6 +5,7 @@ import { threadId } from 'node:worker_threads'
 import { createCorrelationId, isValidRequestId } from './correlation-id.js'
 import { reportDiagnostic } from './diagnostics.js'
 import { coreState } from './global-state.js'
+import { rejectUnknownKeys } from './option-keys.js'
 import { describeValue, invalidOption } from './options.js'
 import type { Operation } from './operations.js'
 import type { ContextInit } from './types.js'
@@ -109,8 +110,11 @@ export function runWithContext<T>(init: ContextInit, fn: () => T): T {
     throw invalidOption(TypeError, `Expected \`init\` to be an object, got ${describeValue(init)}`)
   }
   if (typeof fn !== 'function') throw invalidOption(TypeError, `Expected \`fn\` to be a function, got ${describeValue(fn)}`)
+  rejectUnknownKeys('runWithContext init', init, CONTEXT_INIT_KEYS)
   return coreState.storage.run(new RequestContext(checkedInit(init)), fn)
 }
+
+const CONTEXT_INIT_KEYS = ['id', 'name', 'args', 'tags'] as const satisfies readonly (keyof ContextInit)[]
 
 function checkedInit(init: ContextInit): ContextInit {
   const { id, name, args, tags } = init

@@ -37,6 +37,20 @@ export {
   envString,
   invalidOption,
 } from './options.js'
+export {
+  MAX_TIMER_MS,
+  checkBoolean,
+  checkDurationMs,
+  checkEnum,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkString,
+  optional,
+} from './option-checks.js'
+export type { NumberBounds, StringRules } from './option-checks.js'
+export { closestName, rejectUnknownKeys } from './option-keys.js'
 export { CORE_STATE_KEY } from './global-state.js'
 export { ownSourceDirs, packageOf, registerOwnSource, sourceKind } from './own-sources.js'
 export type { SourceKind } from './own-sources.js'

@@ -5,6 +5,8 @@ import { RequestContext } from './context.js'
 import { resolveInboundId } from './correlation-id.js'
 import { safeExecute } from './diagnostics.js'
 import { STATE_VERSION, coreState } from './global-state.js'
+import { checkBoolean, checkObject } from './option-checks.js'
+import { rejectUnknownKeys } from './option-keys.js'
 import { assertOptionalFunction, describeValue, envBoolean, invalidOption } from './options.js'
 import type { AdapterOptions, LifecycleHooks } from './types.js'
 
@@ -33,16 +35,15 @@ export interface ResolvedAdapterOptions {
   responseHeader: string | false
 }
 
+const ADAPTER_OPTIONS = ['hooks', 'trustUpstreamIds', 'responseHeader'] as const satisfies readonly (keyof AdapterOptions)[]
+
 /** Validates adapter options once, at construction. */
 export function resolveAdapterOptions(options: AdapterOptions = {}, env = process.env): ResolvedAdapterOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidOption(TypeError, `Expected adapter options to be an object, got ${describeValue(options)}`)
-  }
+  checkObject('options', options)
+  rejectUnknownKeys('adapter options', options, ADAPTER_OPTIONS)
   const { hooks, trustUpstreamIds, responseHeader } = options
   if (hooks !== undefined) assertHooks('hooks', hooks)
-  if (trustUpstreamIds !== undefined && typeof trustUpstreamIds !== 'boolean') {
-    throw invalidOption(TypeError, `Expected \`trustUpstreamIds\` to be a boolean, got ${describeValue(trustUpstreamIds)}`)
-  }
+  if (trustUpstreamIds !== undefined) checkBoolean('trustUpstreamIds', trustUpstreamIds)
   if (responseHeader !== undefined && responseHeader !== false && (typeof responseHeader !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(responseHeader))) {
     throw invalidOption(TypeError, `Expected \`responseHeader\` to be a header name or false, got ${describeValue(responseHeader)}`)
   }

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { assertIntegerInRange, describeValue, invalidOption } from '@intro/core'
+import { checkInteger, checkObject, describeValue, invalidOption, rejectUnknownKeys } from '@intro/core'
 import { assertTimeoutMs, compileErrorSpec } from './error-spec.js'
 import { CowErrorCode, WorkerPoolError } from './errors.js'
 import type { ErrorSpec, WorkerPool, WorkerPoolOptions } from './types.js'
@@ -54,6 +54,10 @@ function moduleUrl(module: unknown): string {
   throw invalidOption(TypeError, `Expected \`module\` to be a file: URL or an absolute path, got ${describeValue(module)}`)
 }
 
+const WORKER_POOL_OPTIONS = ['module', 'maxWorkers', 'resourceLimits'] as const
+const everyOptionListed: [Exclude<keyof WorkerPoolOptions, (typeof WORKER_POOL_OPTIONS)[number]>] extends [never] ? true : never = true
+void everyOptionListed
+
 /**
  * Creates a bounded pool of worker threads that run functions exported by one module, each call
  * under its own deadline. Past the deadline the worker is terminated whatever it is doing
@@ -68,10 +72,11 @@ function moduleUrl(module: unknown): string {
  * ```
  */
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
-  if (options === null || typeof options !== 'object') throw invalidOption(TypeError, `Expected \`options\` to be an object, got ${describeValue(options)}`)
+  checkObject('options', options)
+  rejectUnknownKeys('createWorkerPool options', options, WORKER_POOL_OPTIONS)
   const url = moduleUrl(options.module)
-  const maxWorkers = options.maxWorkers ?? 1
-  assertIntegerInRange('maxWorkers', maxWorkers, 1, 1024)
+  const maxWorkers = checkInteger('maxWorkers', options.maxWorkers ?? 1, 1, 1024)
+  if (options.resourceLimits !== undefined) checkObject('resourceLimits', options.resourceLimits)
   const idle: Worker[] = []
   const alive = new Set<Worker>()
   const queue: Call[] = []

@@ -80,4 +80,11 @@ describe('createWorkerPool', () => {
     expect(() => createWorkerPool({ module: fixture, maxWorkers: 0 })).toThrow(RangeError)
     expect(() => pool().run(0, RuntimeError, 'add')).toThrow(RangeError)
   })
+
+  it('rejects unknown and misspelled option keys with ERR_INTRO_INVALID_OPTION, before starting a worker', () => {
+    for (const options of [{ module: fixture, maxWorker: 2 }, { module: fixture, static: 'x' }, { module: fixture, resourceLimits: 'big' }]) {
+      expect(() => createWorkerPool(options as never)).toThrow(expect.objectContaining({ code: 'ERR_INTRO_INVALID_OPTION' }))
+    }
+    expect(() => createWorkerPool({ module: fixture, maxWorker: 2 } as never)).toThrow(/did you mean `maxWorkers`/)
+  })
 })

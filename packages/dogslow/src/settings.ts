@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os'
-import { ErrorCodes, describeValue, envBoolean, envList, envPositiveNumber, envString, secretKeyMatcher } from '@intro/core'
+import { describeValue, envBoolean, envList, envPositiveNumber, envString, invalidOption, rejectUnknownKeys, secretKeyMatcher } from '@intro/core'
 import { createStderrLogger } from './sinks/stderr-logger.js'
 import type { DogslowLimits, DogslowLogLevel, DogslowOptions, DogslowRateLimit, ResolvedSettings } from './types.js'
 
@@ -27,7 +27,7 @@ const LEVELS: Record<string, DogslowLogLevel> = {
   critical: 'fatal',
 }
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = [
   'enabled',
   'timerMs',
   'logToFile',
@@ -49,13 +49,11 @@ const KNOWN_OPTIONS = new Set([
   'env',
   'trustUpstreamIds',
   'responseHeader',
-])
+] as const satisfies readonly (keyof DogslowOptions)[]
 
 /** Configuration mistakes carry core's `ERR_INTRO_INVALID_OPTION` code on a TypeError/RangeError. */
 function fail(Kind: typeof TypeError | typeof RangeError, message: string): never {
-  const error = new Kind(message) as Error & { code: string }
-  error.code = ErrorCodes.invalidOption
-  throw error
+  throw invalidOption(Kind, message)
 }
 
 // Core's env readers throw plain errors; rethrow them with the code so every start-up failure looks alike.
@@ -226,9 +224,9 @@ function resolveLimits(options: DogslowOptions): Required<DogslowLimits> {
   const { limits } = options
   if (limits === undefined) return DEFAULT_LIMITS
   if (typeof limits !== 'object' || limits === null) fail(TypeError, `Expected \`limits\` to be an object, got ${describeValue(limits)}`)
+  rejectUnknownKeys('dogslow `limits`', limits, Object.keys(DEFAULT_LIMITS))
   const out = { ...DEFAULT_LIMITS }
   for (const [key, value] of Object.entries(limits)) {
-    if (!(key in DEFAULT_LIMITS)) fail(TypeError, `Unknown option \`limits.${key}\``)
     if (value === undefined) continue
     if (!Number.isInteger(value) || (value as number) < 1) fail(RangeError, `Expected \`limits.${key}\` to be a positive integer, got ${describeValue(value)}`)
     out[key as keyof DogslowLimits] = value as number
@@ -250,7 +248,7 @@ function resolveOutputDir(options: DogslowOptions, env: Env): string {
  */
 export function resolveSettings(options: DogslowOptions = {}): ResolvedSettings {
   if (typeof options !== 'object' || options === null) fail(TypeError, `Expected options to be an object, got ${describeValue(options)}`)
-  for (const key of Object.keys(options)) if (!KNOWN_OPTIONS.has(key)) fail(TypeError, `Unknown option \`${key}\``)
+  rejectUnknownKeys('createDogslow options', options, KNOWN_OPTIONS)
   const env = options.env ?? process.env
   for (const name of ['onReport', 'onComplete'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {

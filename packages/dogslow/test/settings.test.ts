@@ -121,6 +121,10 @@ describe('createDogslow settings', () => {
     expectInvalid({ env: {}, limits: { maxFrames: 0 } }, RangeError, 'limits.maxFrames')
     expectInvalid({ env: {}, rateLimit: { maxReports: 0, intervalMs: 1000 } }, RangeError, 'rateLimit.maxReports')
     expectInvalid({ env: {}, unknownOption: 1 } as never, TypeError, 'unknownOption')
+    // A misspelled key names the option it probably meant.
+    expectInvalid({ env: {}, timerMS: 5 } as never, TypeError, 'did you mean `timerMs`')
+    expectInvalid({ env: {}, limits: { maxHeader: 5 } } as never, TypeError, 'did you mean `maxHeaders`')
+    expectInvalid({ env: {}, limits: { maxReportBytes: 1.5 } }, RangeError, 'limits.maxReportBytes')
   })
 
   it('DOGSLOW_LOGGER alone logs pino-format JSON lines to stderr under that name', async () => {

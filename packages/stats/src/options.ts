@@ -1,3 +1,4 @@
+import { checkBoolean, checkEnum, checkInteger, checkObject, checkString, optional, rejectUnknownKeys } from '@intro/core'
 import { type StatsMode, StatsMode as Modes, type StatsOptions } from './types.js'
 
 /** {@link StatsOptions} with defaults and environment variables applied. */
@@ -18,30 +19,43 @@ export interface ResolvedStatsOptions {
   globalTags: Record<string, string>
 }
 
-function fail(option: string, expected: string, value: unknown): never {
-  throw new TypeError(`Expected \`${option}\` to be ${expected}, got \`${String(value)}\``)
-}
+const STATS_OPTIONS = [
+  'host',
+  'port',
+  'prefix',
+  'mode',
+  'maxBufferSize',
+  'flushIntervalMs',
+  'maxPacketsInFlight',
+  'dnsTtlMs',
+  'requests',
+  'operations',
+  'processIntervalMs',
+  'exceptions',
+  'dogslowReports',
+  'globalTags',
+] as const
+const everyOptionListed: [Exclude<keyof StatsOptions, (typeof STATS_OPTIONS)[number]>] extends [never] ? true : never = true
+void everyOptionListed
 
-function integer(option: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) fail(option, 'an integer', value)
-  if (value < min || value > max) {
-    throw new RangeError(`Expected \`${option}\` to be between ${min} and ${max}, got \`${value}\``)
-  }
-  return value
-}
-
-function bool(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') fail(option, 'a boolean', value)
-  return value
-}
+// StatsD's line protocol is `name:value|type|@rate|#tags`, one metric per line: any of these in
+// the prefix or a tag would end the name early or forge another metric.
+const WIRE_DELIMITERS = /[\s:|@#,]/
+const WIRE_RULES = { forbidden: WIRE_DELIMITERS, forbiddenDescription: "whitespace or ':', '|', '@', '#', ','", maxLength: 200 }
 
 function envPort(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.STATSD_PORT
   if (raw === undefined || raw === '') return undefined
-  const port = Number(raw)
-  if (!Number.isInteger(port)) fail('STATSD_PORT', 'an integer', raw)
-  return port
+  return checkInteger('STATSD_PORT', Number(raw), 1, 65535)
+}
+
+function checkTags(tags: unknown): Record<string, string> {
+  const object = checkObject('globalTags', tags)
+  for (const [key, value] of Object.entries(object)) {
+    checkString(`globalTags key ${JSON.stringify(key.slice(0, 40))}`, key, WIRE_RULES)
+    checkString(`globalTags.${key}`, value, WIRE_RULES)
+  }
+  return object as Record<string, string>
 }
 
 function normalizePrefix(prefix: string): string {
@@ -49,37 +63,29 @@ function normalizePrefix(prefix: string): string {
   return prefix.endsWith('.') ? prefix : `${prefix}.`
 }
 
-/** Applies defaults and `STATSD_*` variables; throws TypeError/RangeError on a bad option. */
+/** Applies defaults and `STATSD_*` variables; throws TypeError/RangeError (`ERR_INTRO_INVALID_OPTION`) on a bad option or an unknown key. */
 export function resolveStatsOptions(
   options: StatsOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedStatsOptions {
-  if (typeof options !== 'object' || options === null) fail('options', 'an object', options)
-  const host = options.host ?? (env.STATSD_HOST || '127.0.0.1')
-  if (typeof host !== 'string' || host === '') fail('host', 'a non-empty string', host)
-  const port = integer('port', options.port ?? envPort(env) ?? 8125, 1, 65535)
-  const prefix = options.prefix ?? env.STATSD_PREFIX ?? ''
-  if (typeof prefix !== 'string') fail('prefix', 'a string', prefix)
-  const mode = options.mode ?? ((env.STATSD_MODE || 'graphite') as StatsMode)
-  if (!Object.values(Modes).includes(mode)) {
-    fail('mode', `one of ${Object.values(Modes).join(', ')}`, mode)
-  }
-  const globalTags = options.globalTags ?? {}
-  if (typeof globalTags !== 'object' || globalTags === null) fail('globalTags', 'an object', globalTags)
+  checkObject('options', options)
+  rejectUnknownKeys('createStats options', options, STATS_OPTIONS)
+  const bool = (name: 'requests' | 'operations' | 'exceptions' | 'dogslowReports') => optional(options[name], (v) => checkBoolean(name, v), true)
+  const prefix = checkString('prefix', options.prefix ?? env.STATSD_PREFIX ?? '', { ...WIRE_RULES, allowEmpty: true })
   return {
-    host,
-    port,
+    host: checkString('host', options.host ?? (env.STATSD_HOST || '127.0.0.1'), { maxLength: 253, forbidden: /\s/, forbiddenDescription: 'whitespace' }),
+    port: checkInteger('port', options.port ?? envPort(env) ?? 8125, 1, 65535),
     prefix: normalizePrefix(prefix),
-    mode,
-    maxBufferSize: integer('maxBufferSize', options.maxBufferSize ?? 1432, 0, 65_000),
-    flushIntervalMs: integer('flushIntervalMs', options.flushIntervalMs ?? 1000, 1, 3_600_000),
-    maxPacketsInFlight: integer('maxPacketsInFlight', options.maxPacketsInFlight ?? 100, 1, 1_000_000),
-    dnsTtlMs: integer('dnsTtlMs', options.dnsTtlMs ?? 60_000, 1000, 86_400_000),
-    requests: bool('requests', options.requests, true),
-    operations: bool('operations', options.operations, true),
-    processIntervalMs: integer('processIntervalMs', options.processIntervalMs ?? 10_000, 0, 3_600_000),
-    exceptions: bool('exceptions', options.exceptions, true),
-    dogslowReports: bool('dogslowReports', options.dogslowReports, true),
-    globalTags,
+    mode: checkEnum('mode', options.mode ?? (env.STATSD_MODE || 'graphite'), Object.values(Modes)),
+    maxBufferSize: checkInteger('maxBufferSize', options.maxBufferSize ?? 1432, 0, 65_000),
+    flushIntervalMs: checkInteger('flushIntervalMs', options.flushIntervalMs ?? 1000, 1, 3_600_000),
+    maxPacketsInFlight: checkInteger('maxPacketsInFlight', options.maxPacketsInFlight ?? 100, 1, 1_000_000),
+    dnsTtlMs: checkInteger('dnsTtlMs', options.dnsTtlMs ?? 60_000, 1000, 86_400_000),
+    requests: bool('requests'),
+    operations: bool('operations'),
+    processIntervalMs: checkInteger('processIntervalMs', options.processIntervalMs ?? 10_000, 0, 3_600_000),
+    exceptions: bool('exceptions'),
+    dogslowReports: bool('dogslowReports'),
+    globalTags: optional(options.globalTags, checkTags, {}),
   }
 }

@@ -333,9 +333,33 @@ describe('resolveStatsOptions', () => {
   it('rejects bad options with TypeError or RangeError', () => {
     expect(() => resolveStatsOptions({ port: 70000 })).toThrow(RangeError)
     expect(() => resolveStatsOptions({ port: 'a' as never })).toThrow(TypeError)
-    expect(() => resolveStatsOptions({ mode: 'influx' as never })).toThrow(TypeError)
-    expect(() => resolveStatsOptions({}, { STATSD_PORT: 'abc' })).toThrow(TypeError)
+    expect(() => resolveStatsOptions({ mode: 'influx' as never })).toThrow(RangeError)
+    expect(() => resolveStatsOptions({}, { STATSD_PORT: 'abc' })).toThrow(RangeError)
     expect(() => createStats({ processIntervalMs: -1 })).toThrow(RangeError)
+  })
+
+  it('rejects a prefix, host or tag that would forge datagrams, with ERR_INTRO_INVALID_OPTION', () => {
+    for (const prefix of ['app\nforged.metric:1|c', 'app:1|c', 'a|b', 'a b', 'a#b', 'a@b']) {
+      expect(() => resolveStatsOptions({ prefix })).toThrow(expect.objectContaining({ code: 'ERR_INTRO_INVALID_OPTION' }))
+    }
+    expect(() => resolveStatsOptions({}, { STATSD_PREFIX: 'x\ny' })).toThrow(TypeError)
+    expect(() => resolveStatsOptions({ host: 'h\r\nx' })).toThrow(TypeError)
+    expect(() => resolveStatsOptions({ globalTags: { env: 'prod\nx:1|c' } })).toThrow(TypeError)
+    expect(() => resolveStatsOptions({ globalTags: { 'a:b': 'c' } })).toThrow(TypeError)
+    expect(resolveStatsOptions({ prefix: 'my-app.web_1', globalTags: { env: 'prod' } })).toMatchObject({ prefix: 'my-app.web_1.' })
+  })
+
+  it('rejects unknown and misspelled option keys, suggesting the option meant', () => {
+    let thrown: { code?: string; message?: string } | undefined
+    try {
+      resolveStatsOptions({ prefx: 'app' } as never)
+    } catch (error) {
+      thrown = error as typeof thrown
+    }
+    expect(thrown).toBeInstanceOf(TypeError)
+    expect(thrown?.code).toBe('ERR_INTRO_INVALID_OPTION')
+    expect(thrown?.message).toContain('`prefix`')
+    expect(() => createStats({ static: 'x' } as never)).toThrow(TypeError)
   })
 })
 
