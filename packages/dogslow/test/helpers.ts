@@ -52,8 +52,10 @@ export function reportFiles(dir: string): string[] {
 /** Polls until `dir` holds at least `count` report files; returns their contents. */
 export async function waitForReports(dir: string, count: number, timeoutMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs
-  while (reportFiles(dir).length < count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} report files in ${dir}, found ${reportFiles(dir).length}`)
+  // A file exists from its exclusive create on, a moment before its text is written.
+  const written = () => reportFiles(dir).filter((name) => readFileSync(join(dir, name), 'utf8') !== '')
+  while (reportFiles(dir).length < count || written().length < reportFiles(dir).length) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} written report files in ${dir}, found ${written().length}`)
     await new Promise((r) => setTimeout(r, 20))
   }
   return reportFiles(dir).map((name) => readFileSync(join(dir, name), 'utf8'))
