@@ -52,6 +52,23 @@ export {
 export type { NumberBounds, StringRules } from './option-checks.js'
 export { closestName, rejectUnknownKeys } from './option-keys.js'
 export { CORE_STATE_KEY } from './global-state.js'
+export {
+  addOutboundHeaders,
+  addSqlRewriter,
+  autoInstrumented,
+  enableIntegrations,
+  instrumentFetch,
+  instrumentHttpClient,
+  instrumentIoredis,
+  instrumentMysql2,
+  instrumentPg,
+  isWrapped,
+  recordOperations,
+  statementKind,
+  unwrapMethod,
+  wrapMethod,
+} from './integrations/index.js'
+export type { IntegrationName, IntegrationOptions, OutboundHeaders, SqlCall, SqlRewriter } from './integrations/index.js'
 export { ownSourceDirs, packageOf, registerOwnSource, sourceKind } from './own-sources.js'
 export type { SourceKind } from './own-sources.js'
 export type {

@@ -6,6 +6,7 @@ import {
   type AdapterOptions,
   type LifecycleHooks,
   type RequestContext,
+  enableIntegrations,
   expressMiddleware,
   fastifyPlugin,
   inFlightRequests,
@@ -101,6 +102,7 @@ class Watchdog implements Dogslow {
       this.#blocked = new BlockedReports(settings, this.#watch, this.#limiter, this.#delivery, this.#isIgnored, (untilMs) => monitor.stallCpu(untilMs))
     }
     if (settings.traceTimers) this.#cleanups.push(traceTimers(settings.traceTimersMinMs))
+    if (settings.integrations !== false) this.#cleanups.push(enableIntegrations(settings.integrations))
     const signal = settings.signal
     if (signal !== undefined) {
       const onSignal = () => {

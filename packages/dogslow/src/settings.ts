@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os'
-import { describeValue, envBoolean, envList, envPositiveNumber, envString, invalidOption, rejectUnknownKeys, secretKeyMatcher } from '@intro/core'
+import { type IntegrationOptions, describeValue, envBoolean, envList, envPositiveNumber, envString, invalidOption, rejectUnknownKeys, secretKeyMatcher } from '@intro/core'
 import { createStderrLogger } from './sinks/stderr-logger.js'
 import type { DogslowLimits, DogslowLogLevel, DogslowOptions, DogslowRateLimit, ResolvedSettings } from './types.js'
 
@@ -46,6 +46,7 @@ const KNOWN_OPTIONS = [
   'watchBlocked',
   'inspector',
   'traceTimers',
+  'integrations',
   'env',
   'trustUpstreamIds',
   'responseHeader',
@@ -242,6 +243,24 @@ function resolveOutputDir(options: DogslowOptions, env: Env): string {
   return outputDir ?? envString(env, 'DOGSLOW_OUTPUT') ?? tmpdir()
 }
 
+const INTEGRATIONS = ['pg', 'mysql2', 'ioredis', 'fetch', 'http'] as const
+
+function resolveIntegrations(options: DogslowOptions, env: Env): IntegrationOptions | false {
+  const { integrations } = options
+  if (integrations === undefined) return (fromEnv(() => envBoolean(env, 'DOGSLOW_INTEGRATIONS')) ?? true) ? {} : false
+  if (typeof integrations === 'boolean') return integrations ? {} : false
+  if (typeof integrations !== 'object' || integrations === null) {
+    fail(TypeError, `Expected \`integrations\` to be a boolean or an object, got ${describeValue(integrations)}`)
+  }
+  const out: IntegrationOptions = {}
+  rejectUnknownKeys('integrations', integrations, INTEGRATIONS)
+  for (const [key, value] of Object.entries(integrations)) {
+    if (typeof value !== 'boolean') fail(TypeError, `Expected \`integrations.${key}\` to be a boolean, got ${describeValue(value)}`)
+    out[key as (typeof INTEGRATIONS)[number]] = value
+  }
+  return out
+}
+
 /**
  * Merges options with the `DOGSLOW_*` environment variables (an explicit option wins) and
  * validates everything once; a mistake throws a TypeError/RangeError naming the setting.
@@ -276,6 +295,7 @@ export function resolveSettings(options: DogslowOptions = {}): ResolvedSettings 
     inspector: optBoolean(options, 'inspector', env, 'DOGSLOW_INSPECTOR', true),
     traceTimers: optBoolean(options, 'traceTimers', env, 'DOGSLOW_TRACE_TIMERS', true),
     traceTimersMinMs: Math.min(1000, timerMs / 4),
+    integrations: resolveIntegrations(options, env),
     trustUpstreamIds: options.trustUpstreamIds,
     responseHeader: options.responseHeader,
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IntegrationOptions } from '@intro/core'
 
 /** Log levels accepted by `logLevel` / `DOGSLOW_LOG_LEVEL` (`warning` and `critical` are accepted as aliases). */
 export type DogslowLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal'
@@ -178,6 +179,14 @@ export interface DogslowOptions {
    * @defaultValue `true` (`DOGSLOW_TRACE_TIMERS`)
    */
   traceTimers?: boolean
+  /**
+   * Record the app's queries, commands and outbound calls as operations, with no wiring: core's
+   * integrations for pg, mysql2, ioredis, `fetch` and `node:http(s)`, for modules loaded before
+   * or after the watchdog. `false` turns them all off; an object turns single ones off
+   * (`{ mysql2: false }`). Shared with `@intro/stats`: each call is recorded once.
+   * @defaultValue `true` (`DOGSLOW_INTEGRATIONS`)
+   */
+  integrations?: boolean | IntegrationOptions
   /**
    * Environment to read settings from.
    * @defaultValue `process.env`
@@ -398,6 +407,8 @@ export interface ResolvedSettings {
   inspector: boolean
   traceTimers: boolean
   traceTimersMinMs: number
+  /** `false`: off; otherwise which integrations (all unless set to `false`). */
+  integrations: IntegrationOptions | false
   trustUpstreamIds: boolean | undefined
   responseHeader: string | false | undefined
 }

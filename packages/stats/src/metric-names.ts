@@ -41,21 +41,5 @@ export function tagValue(value: string | number): string {
   return String(value).replace(/[,|#:=\s]/g, '_')
 }
 
-const STATEMENT = /^\s*(?:\/\*[\s\S]*?\*\/\s*)*\(?\s*([A-Za-z]+)/
-
-const KNOWN_STATEMENTS = new Set([
-  'select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback', 'savepoint',
-  'release', 'create', 'alter', 'drop', 'truncate', 'copy', 'set', 'show', 'explain', 'call',
-  'values', 'merge', 'replace', 'lock', 'listen', 'notify', 'vacuum', 'analyze', 'prepare',
-  'execute', 'deallocate', 'start', 'grant', 'revoke', 'refresh', 'do', 'upsert', 'use',
-])
-
-/**
- * The statement kind of a SQL text, lower case (`select`, `insert`, …), skipping leading
- * comments; `other` for anything unknown, so the metric name space stays small.
- */
-export function statementKind(sql: string): string {
-  const match = STATEMENT.exec(sql)
-  const word = match?.[1]?.toLowerCase()
-  return word !== undefined && KNOWN_STATEMENTS.has(word) ? word : 'other'
-}
+// Shared with core's SQL integrations, which set each operation's `statement` attribute.
+export { statementKind } from '@intro/core'

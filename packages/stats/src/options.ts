@@ -1,4 +1,4 @@
-import { checkBoolean, checkEnum, checkInteger, checkObject, checkString, optional, rejectUnknownKeys } from '@intro/core'
+import { type IntegrationOptions, checkBoolean, checkEnum, checkInteger, checkObject, checkString, optional, rejectUnknownKeys } from '@intro/core'
 import { type StatsMode, StatsMode as Modes, type StatsOptions } from './types.js'
 
 /** {@link StatsOptions} with defaults and environment variables applied. */
@@ -13,6 +13,7 @@ export interface ResolvedStatsOptions {
   dnsTtlMs: number
   requests: boolean
   operations: boolean
+  integrations: IntegrationOptions | false
   processIntervalMs: number
   exceptions: boolean
   dogslowReports: boolean
@@ -30,6 +31,7 @@ const STATS_OPTIONS = [
   'dnsTtlMs',
   'requests',
   'operations',
+  'integrations',
   'processIntervalMs',
   'exceptions',
   'dogslowReports',
@@ -42,6 +44,17 @@ void everyOptionListed
 // the prefix or a tag would end the name early or forge another metric.
 const WIRE_DELIMITERS = /[\s:|@#,]/
 const WIRE_RULES = { forbidden: WIRE_DELIMITERS, forbiddenDescription: "whitespace or ':', '|', '@', '#', ','", maxLength: 200 }
+
+const INTEGRATIONS = ['pg', 'mysql2', 'ioredis', 'fetch', 'http']
+
+function integrations(value: unknown, operations: boolean): IntegrationOptions | false {
+  if (value === undefined) return operations ? {} : false
+  if (typeof value === 'boolean') return value ? {} : false
+  const object = checkObject('integrations', value)
+  rejectUnknownKeys('integrations', object, INTEGRATIONS)
+  for (const [key, on] of Object.entries(object)) checkBoolean(`integrations.${key}`, on)
+  return { ...(object as IntegrationOptions) }
+}
 
 function envPort(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.STATSD_PORT
@@ -83,6 +96,7 @@ export function resolveStatsOptions(
     dnsTtlMs: checkInteger('dnsTtlMs', options.dnsTtlMs ?? 60_000, 1000, 86_400_000),
     requests: bool('requests'),
     operations: bool('operations'),
+    integrations: integrations(options.integrations, options.operations !== false),
     processIntervalMs: checkInteger('processIntervalMs', options.processIntervalMs ?? 10_000, 0, 3_600_000),
     exceptions: bool('exceptions'),
     dogslowReports: bool('dogslowReports'),

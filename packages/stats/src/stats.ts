@@ -1,6 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { performance } from 'node:perf_hooks'
-import { onRequestLifecycle, safeExecute, startOperation } from '@intro/core'
+import { enableIntegrations, onRequestLifecycle, registerOwnSource, safeExecute, startOperation } from '@intro/core'
 import { sanitizeName } from './metric-names.js'
 import { TIMER_KIND, subscribeOperationMetrics } from './operation-metrics.js'
 import { resolveStatsOptions } from './options.js'
@@ -33,11 +33,13 @@ export const MiscMetric = {
  */
 export function createStats(options: StatsOptions = {}): Stats {
   const resolved = resolveStatsOptions(options)
+  registerOwnSource(import.meta.url)
   const transport = new StatsdTransport(resolved)
   const requests = createRequestMetrics(transport)
   const stops: Array<() => void> = []
   if (resolved.requests) stops.push(onRequestLifecycle(requests.hooks))
   if (resolved.operations) stops.push(subscribeOperationMetrics(transport))
+  if (resolved.integrations !== false) stops.push(enableIntegrations(resolved.integrations))
   if (resolved.processIntervalMs > 0) {
     stops.push(
       startProcessMetrics(transport, resolved.processIntervalMs, () =>

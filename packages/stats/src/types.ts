@@ -1,3 +1,4 @@
+import type { IntegrationOptions } from '@intro/core'
 /** How metric names and dimensions are written on the wire. */
 export const StatsMode = {
   /** Plain StatsD for Graphite: dimensions become sanitised, dot-separated key segments. */
@@ -66,6 +67,15 @@ export interface StatsOptions {
    * @defaultValue `true`
    */
   operations?: boolean
+  /**
+   * Record the app's queries and outbound calls with no wiring: core's integrations for pg,
+   * mysql2, ioredis, `fetch` and `node:http(s)`, for modules loaded before or after
+   * `createStats()` (shared with the slow-request watchdog: each call is recorded once). SQL
+   * comments and correlation-id headers stay opt-in (`instrumentPg`, `instrumentMysql2`,
+   * `instrumentOutboundHttp`). `false` turns them all off; an object turns single ones off.
+   * @defaultValue `true` when `operations` is on
+   */
+  integrations?: boolean | IntegrationOptions
   /**
    * Interval of the process gauges (event-loop delay, heap, RSS, GC, and the in-flight request
    * count) in milliseconds; `0` turns them all off.

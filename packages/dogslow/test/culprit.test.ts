@@ -1,0 +1,154 @@
+import http from 'node:http'
+import { type PostgresServer, type RedisServer, startHttpServer, startPostgres, startRedis } from '@intro/test-utils'
+import express from 'express'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createDogslow, type DogslowReport } from '../src/index.js'
+import { cleanup, defer, listen, markerLine, tempDir, until, waitForReports } from './helpers.js'
+
+afterEach(cleanup)
+
+let postgres: PostgresServer
+let redis: RedisServer
+beforeAll(async () => {
+  ;[postgres, redis] = await Promise.all([startPostgres(), startRedis()])
+})
+afterAll(async () => {
+  await Promise.all([postgres?.stop(), redis?.stop()])
+})
+
+function watchdog(options: Parameters<typeof createDogslow>[0]) {
+  const dog = createDogslow(options)
+  defer(() => dog.close())
+  return dog
+}
+
+const here = import.meta.url
+const culpritOf = (text: string) => text.split('\n')[0] ?? ''
+const culpritAt = (marker: string) => new RegExp(`^Culprit: .* \\(.*culprit\\.test\\.ts:${markerLine(here, marker)}\\)$`)
+
+/** An Express app with dogslow first and one route; returns its base URL. */
+async function expressApp(dog: ReturnType<typeof createDogslow>, path: string, handler: express.RequestHandler): Promise<string> {
+  const app = express()
+  app.use(dog.express())
+  app.get(path, handler)
+  return listen(http.createServer(app))
+}
+
+describe('createDogslow names the app line of a tracked wait, with no wiring', () => {
+  it('a pg Pool query (pg loaded before the watchdog)', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 300, outputDir: dir, onReport: (r) => reports.push(r) })
+    const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 2 })
+    defer(() => pool.end())
+    const url = await expressApp(dog, '/orders/:id', async (req, res) => {
+      const result = await pool.query('SELECT pg_sleep(0.9), $1::text AS id', [req.params.id]) // PG-POOL
+      res.json(result.rows[0])
+    })
+    const response = fetch(`${url}/orders/7`)
+    const [text = ''] = await waitForReports(dir, 1)
+    expect(culpritOf(text)).toMatch(culpritAt('PG-POOL'))
+    expect(text).toContain('[sql] SELECT pg_sleep(0.9), $1::text AS id')
+    expect(text).not.toContain('nothing dogslow can see')
+    expect(((await (await response).json()) as { id: string }).id).toBe('7')
+    expect(reports[0]?.culprit).toMatchObject({ source: 'operation', line: markerLine(here, 'PG-POOL') })
+  })
+
+  it('a pg Client query with a callback', async () => {
+    const dir = tempDir()
+    const dog = watchdog({ timerMs: 300, outputDir: dir })
+    const client = new pg.Client({ connectionString: postgres.connectionString })
+    await client.connect()
+    defer(() => client.end())
+    const url = await listen(
+      dog.wrap((_req, res) => {
+        client.query('SELECT pg_sleep(0.8)', (error: Error | null) => res.end(error ? 'failed' : 'ok')) // PG-CLIENT
+      }),
+    )
+    const response = fetch(`${url}/client`)
+    const [text = ''] = await waitForReports(dir, 1)
+    expect(culpritOf(text)).toMatch(culpritAt('PG-CLIENT'))
+    expect(await (await response).text()).toBe('ok')
+  })
+
+  it('an ioredis blocking command (BLPOP) and a pipeline', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 300, outputDir: dir, onReport: (r) => reports.push(r) })
+    const client = new Redis(redis.url)
+    const pusher = new Redis(redis.url)
+    defer(() => {
+      client.disconnect()
+      pusher.disconnect()
+    })
+    const url = await expressApp(dog, '/jobs/next', async (_req, res) => {
+      await client.pipeline().set('dogslow:seen', '1').get('dogslow:seen').exec()
+      const job = await client.blpop('dogslow:jobs', 5) // REDIS-BLPOP
+      res.json(job)
+    })
+    const response = fetch(`${url}/jobs/next`)
+    const [text = ''] = await waitForReports(dir, 1)
+    expect(culpritOf(text)).toMatch(culpritAt('REDIS-BLPOP'))
+    expect(text).toContain('[redis] BLPOP dogslow:jobs …')
+    await pusher.rpush('dogslow:jobs', 'job-1')
+    expect(await (await response).json()).toEqual(['dogslow:jobs', 'job-1'])
+    // The pipeline had settled: only the blocking command is listed.
+    expect(reports[0]?.waitingOn.map((op) => op.description)).toEqual(['BLPOP dogslow:jobs …'])
+  })
+
+  it('fetch and http.get to a slow upstream, two concurrent requests each with its own line', async () => {
+    const dir = tempDir()
+    const upstream = await startHttpServer((_req, res) => {
+      setTimeout(() => res.end('late'), 900)
+    })
+    defer(() => upstream.stop())
+    const dog = watchdog({ timerMs: 300, outputDir: dir })
+    const url = await listen(
+      dog.wrap(async (req, res) => {
+        if (req.url === '/via-fetch') {
+          res.end(await (await fetch(`${upstream.url}/slow?token=abc`)).text()) // FETCH-LINE
+          return
+        }
+        http.get(`${upstream.url}/slow-get`, (answer) => answer.resume().on('end', () => res.end('got'))) // HTTP-GET-LINE
+      }),
+    )
+    const bodies = Promise.all([fetch(`${url}/via-fetch`), fetch(`${url}/via-get`)].map(async (r) => (await r).text()))
+    const texts = await waitForReports(dir, 2)
+    const viaFetch = texts.find((text) => text.includes('/via-fetch\n')) ?? ''
+    const viaGet = texts.find((text) => text.includes('/via-get\n')) ?? ''
+    expect(culpritOf(viaFetch)).toMatch(culpritAt('FETCH-LINE'))
+    expect(viaFetch).toMatch(/\[http\] GET http:\/\/127\.0\.0\.1:\d+\/slow\?token=%5Bredacted%5D/)
+    expect(viaFetch).not.toContain('slow-get')
+    expect(culpritOf(viaGet)).toMatch(culpritAt('HTTP-GET-LINE'))
+    expect(viaGet).toMatch(/\[http\] GET http:\/\/127\.0\.0\.1:\d+\/slow-get/)
+    expect(viaGet).not.toContain('token')
+    // undici's twenty frames are one folded line.
+    expect(viaFetch).not.toMatch(/\n {6}at [^\n]*(undici|node:internal)/)
+    expect(await bodies).toEqual(['late', 'got'])
+  })
+
+  it('records nothing with `integrations: false`, and stops recording at close', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 200, outputDir: dir, integrations: false, traceTimers: false, onReport: (r) => reports.push(r) })
+    const pool = new pg.Pool({ connectionString: postgres.connectionString, max: 1 })
+    defer(() => pool.end())
+    const url = await listen(
+      dog.wrap(async (_req, res) => {
+        await pool.query('SELECT pg_sleep(0.5)')
+        res.end('ok')
+      }),
+    )
+    const before = pg.Pool.prototype.query
+    expect(await (await fetch(`${url}/off`)).text()).toBe('ok')
+    await until(() => reports.length === 1)
+    expect(reports[0]?.waitingOn).toEqual([])
+    // Another watchdog patches pg while it runs and restores it when closed.
+    const other = createDogslow({ timerMs: 60_000, logToFile: false, watchBlocked: false })
+    expect(pg.Pool.prototype.query).not.toBe(before)
+    await other.close()
+    expect(pg.Pool.prototype.query).toBe(before)
+  })
+})
