@@ -8,6 +8,14 @@ import type { DogslowCompletion, DogslowDump, DogslowReport, ResolvedSettings } 
 
 /** Channel every report is published on (`{ report, text }`); @intro/stats counts them from here. */
 export const REPORT_CHANNEL = 'intro:dogslow:report'
+/** The follow-up's account of an untracked wait: where the request's code went on, and when. */
+function resumedText(resumed: DogslowCompletion['resumed']): string {
+  if (resumed === undefined) return ''
+  if (resumed === null) return '; its code never ran again after the report (a promise that never settled, a callback that never came)'
+  const { where } = resumed
+  return `; it resumed ${formatDuration(resumed.atMs)} in, on a ${resumed.via}, at ${where.functionName || '<anonymous>'} (${where.file}:${where.line})`
+}
+
 /** Channel of the follow-up when a reported request completes (`DogslowCompletion`). */
 export const COMPLETE_CHANNEL = 'intro:dogslow:complete'
 
@@ -154,7 +162,7 @@ export class Delivery {
   /** The short follow-up when a reported request finally completes. */
   complete(completion: DogslowCompletion): void {
     const status = completion.aborted ? 'aborted by the client' : `completed with status ${completion.statusCode}`
-    const line = `Slow request ${completion.requestId} (${completion.method ?? ''} ${completion.url ?? ''}) ${status} after ${formatDuration(completion.durationMs)}`
+    const line = `Slow request ${completion.requestId} (${completion.method ?? ''} ${completion.url ?? ''}) ${status} after ${formatDuration(completion.durationMs)}${resumedText(completion.resumed)}`
     const logger = this.#settings.logger
     if (logger !== undefined) this.#sync('logger', () => logger.info({ dogslow: completion }, line), 'logger.info')
     const file = completion.file

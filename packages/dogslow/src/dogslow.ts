@@ -26,6 +26,7 @@ import { RateLimiter } from './rate-limit.js'
 import { buildReport } from './report-builder.js'
 import { LOCALS_OFF_NOTE, renderDump, renderReport } from './render-text.js'
 import { RequestWatch, type WatchEntry } from './request-watch.js'
+import { ResumeProbe } from './resume-probe.js'
 import { resolveSettings } from './settings.js'
 import { traceTimers } from './timer-tracking.js'
 import type { Dogslow, DogslowDump, DogslowOptions, DogslowStats, ResolvedSettings } from './types.js'
@@ -66,6 +67,7 @@ class Watchdog implements Dogslow {
   readonly #adapterOptions: AdapterOptions
   readonly #isIgnored: (context: RequestContext) => boolean
   readonly #cleanups: Array<() => void> = []
+  readonly #resumes = new ResumeProbe()
   #closed = false
 
   constructor(settings: ResolvedSettings) {
@@ -147,6 +149,8 @@ class Watchdog implements Dogslow {
       }
       const report = build()
       if (admission.suppressedBefore > 0) report.suppressedBefore = admission.suppressedBefore
+      // Nothing names the line it waits on: follow it, so the follow-up can say where it went on.
+      if (report.culprit === undefined && report.loop.state === 'responsive') this.#resumes.follow(entry.context)
       const text = renderReport(report)
       entry.delivered = this.#delivery.deliver(report, text).then(() => {
         if (report.file !== undefined) entry.file = report.file
@@ -172,6 +176,8 @@ class Watchdog implements Dogslow {
   }
 
   #finished(context: RequestContext, statusCode: number | undefined, durationMs: number): void {
+    const followed = this.#resumes.follows(context)
+    const resumed = followed ? (this.#resumes.finish(context) ?? null) : undefined
     const entry = this.#watch?.end(context)
     if (entry === undefined || entry.suppressed) return
     const complete = () =>
@@ -183,6 +189,7 @@ class Watchdog implements Dogslow {
         aborted: statusCode === undefined,
         durationMs,
         ...(entry.file === undefined ? {} : { file: entry.file }),
+        ...(resumed === undefined ? {} : { resumed }),
       })
     if (entry.delivered === undefined) complete()
     else entry.delivered.then(complete, complete)
@@ -238,6 +245,7 @@ class Watchdog implements Dogslow {
     this.#closed = true
     for (const cleanup of this.#cleanups.splice(0)) cleanup()
     this.#watch?.close()
+    this.#resumes.close()
     this.#limiter.close()
     await this.#monitor?.close()
     await this.#delivery.close()

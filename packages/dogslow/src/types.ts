@@ -348,6 +348,11 @@ export interface DogslowCompletion {
   aborted: boolean
   durationMs: number
   file?: string
+  /**
+   * For a request reported with no culprit (an untracked wait): when and where its own code ran
+   * again after the report (`null`: it never did, e.g. a promise that never settled).
+   */
+  resumed?: { atMs: number; via: string; where: ReportCulprit } | null
 }
 
 /** What the watchdog holds right now (see {@link Dogslow.stats}). */

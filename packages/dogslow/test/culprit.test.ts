@@ -1,10 +1,14 @@
+import { execFile, execFileSync } from 'node:child_process'
+import { createReadStream, readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import http from 'node:http'
+import { join } from 'node:path'
 import { type PostgresServer, type RedisServer, startHttpServer, startPostgres, startRedis } from '@intro/test-utils'
 import express from 'express'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createDogslow, type DogslowReport } from '../src/index.js'
+import { createDogslow, type DogslowCompletion, type DogslowReport } from '../src/index.js'
 import { cleanup, defer, listen, markerLine, tempDir, until, waitForReports } from './helpers.js'
 
 afterEach(cleanup)
@@ -150,5 +154,115 @@ describe('createDogslow names the app line of a tracked wait, with no wiring', (
     expect(pg.Pool.prototype.query).not.toBe(before)
     await other.close()
     expect(pg.Pool.prototype.query).toBe(before)
+  })
+})
+
+describe('createDogslow follows an untracked wait to where the request resumed', () => {
+  function followed(options: { timerMs: number; dir: string }) {
+    const completions: DogslowCompletion[] = []
+    const reports: DogslowReport[] = []
+    const dog = watchdog({
+      timerMs: options.timerMs,
+      outputDir: options.dir,
+      traceTimers: false,
+      onReport: (r) => reports.push(r),
+      onComplete: (c) => completions.push(c),
+    })
+    return { dog, completions, reports }
+  }
+  const resumedAt = (marker: string) => new RegExp(`; it resumed [\\d.]+ m?s in, on a \\w+, at .* \\(.*culprit\\.test\\.ts:${markerLine(here, marker)}\\)$`)
+
+  it('a lock: a promise held by another request', async () => {
+    const dir = tempDir()
+    const { dog, completions, reports } = followed({ timerMs: 300, dir })
+    let release: () => void = () => {}
+    const lock = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const url = await listen(
+      dog.wrap(async (req, res) => {
+        if (req.url === '/holder') {
+          setTimeout(release, 900)
+          res.end('holding')
+          return
+        }
+        await lock // LOCK-WAIT
+        res.end('got the lock') // LOCK-RESUME
+      }),
+    )
+    const waiting = fetch(`${url}/waiter`).then((r) => r.text())
+    await until(() => reports.length === 1)
+    expect(await (await fetch(`${url}/holder`)).text()).toBe('holding')
+    expect(await waiting).toBe('got the lock')
+    const [text = ''] = await waitForReports(dir, 1)
+    expect(culpritOf(text)).toMatch(/^Culprit: unknown \(an untracked wait/)
+    await until(() => completions.length === 1)
+    expect(completions[0]?.resumed).toMatchObject({ via: 'Promise', where: { line: markerLine(here, 'LOCK-RESUME') } })
+    await until(() => readFileSync(reports[0]?.file ?? '', 'utf8').includes('\nSlow request '))
+    expect(readFileSync(reports[0]?.file ?? '', 'utf8').trimEnd().split('\n').at(-1)).toMatch(resumedAt('LOCK-RESUME'))
+  })
+
+  it('an async child process', async () => {
+    const dir = tempDir()
+    const { dog, completions } = followed({ timerMs: 300, dir })
+    const url = await listen(
+      dog.wrap((_req, res) => {
+        execFile('sleep', ['0.9'], () => {
+          res.end('child done') // CHILD-RESUME
+        })
+      }),
+    )
+    expect(await (await fetch(`${url}/child`)).text()).toBe('child done')
+    await until(() => completions.length === 1)
+    expect(completions[0]?.resumed?.where.line).toBe(markerLine(here, 'CHILD-RESUME'))
+    expect(completions[0]?.resumed?.atMs).toBeGreaterThanOrEqual(800)
+  })
+
+  it('a read stream on a FIFO', async () => {
+    const dir = tempDir()
+    const fifo = join(tempDir(), 'pipe')
+    execFileSync('mkfifo', [fifo])
+    const { dog, completions, reports } = followed({ timerMs: 300, dir })
+    const url = await listen(
+      dog.wrap((_req, res) => {
+        let body = ''
+        createReadStream(fifo, 'utf8')
+          .on('data', (chunk) => {
+            body += chunk
+          })
+          .on('end', () => {
+            res.end(body) // FIFO-RESUME
+          })
+      }),
+    )
+    const response = fetch(`${url}/fifo`).then((r) => r.text())
+    await until(() => reports.length === 1)
+    await writeFile(fifo, 'from the pipe')
+    expect(await response).toBe('from the pipe')
+    await until(() => completions.length === 1)
+    expect(completions[0]?.resumed?.where.file).toMatch(/culprit\.test\.ts$/)
+    expect(completions[0]?.resumed?.atMs).toBeGreaterThanOrEqual(300)
+  })
+
+  it('a promise that never settles: the follow-up says the code never ran again', async () => {
+    const dir = tempDir()
+    const { dog, completions, reports } = followed({ timerMs: 300, dir })
+    const url = await listen(
+      dog.wrap(async (_req, res) => {
+        await new Promise(() => {}) // NEVER-SETTLES
+        res.end('unreachable')
+      }),
+    )
+    const abort = new AbortController()
+    const response = fetch(`${url}/never`, { signal: abort.signal }).catch((error: Error) => error.name)
+    await until(() => reports.length === 1)
+    abort.abort()
+    expect(await response).toBe('AbortError')
+    await until(() => completions.length === 1)
+    expect(completions[0]).toMatchObject({ aborted: true, resumed: null })
+    await until(() => readFileSync(reports[0]?.file ?? '', 'utf8').includes('\nSlow request '))
+    expect(readFileSync(reports[0]?.file ?? '', 'utf8')).toContain('its code never ran again after the report')
+    // The probe is gone with the last followed request.
+    expect(dog.stats()).toEqual({ watching: 0, reported: 0, deliveries: 0 })
   })
 })
