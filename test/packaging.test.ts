@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { startPostgres } from '@intro/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const execFileAsync = promisify(execFile)
@@ -166,4 +167,70 @@ describe('packed packages', () => {
       }
     }, 300_000)
   }
+
+  // What a user gets from `npm install @intro/dogslow pg` and two lines of wiring: the report of a
+  // slow query names the app's own line, with pg loaded after the watchdog (CommonJS) or before
+  // it (ES modules), and with stats installed too the query is recorded once.
+  it('@intro/dogslow alone names the app line of a pg wait; with stats too, the query is recorded once', async () => {
+    const postgres = await startPostgres()
+    try {
+      const project = scratch('dogslow-pg')
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch-dogslow-pg', version: '1.0.0', private: true }))
+      const wanted = [tarballs.get('core')!, tarballs.get('dogslow')!, tarballs.get('stats')!, 'pg@^8']
+      await execFileAsync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...wanted], {
+        cwd: project,
+        env: cleanEnv(),
+        timeout: 240_000,
+      })
+      const serve = (issue: string) => `
+const server = http.createServer(dog.wrap(async (_req, res) => {
+  ${issue}
+  res.end('ok')
+}))
+server.listen(0, '127.0.0.1', async () => {
+  await (await fetch('http://127.0.0.1:' + server.address().port + '/slow')).text()
+  await new Promise((r) => setTimeout(r, 200))
+  console.log(JSON.stringify(reports.map((r) => ({ culprit: r.text.split('\\n')[0], kinds: r.report.waitingOn.map((op) => op.kind) }))))
+  server.close()
+  await pool.end()
+  await dog.close()
+  if (typeof stats !== 'undefined') await stats.close()
+})
+`
+      const common = `const reports = []
+const dog = createDogslow({ timerMs: 300, logToFile: false, watchBlocked: false, onReport: (report, text) => reports.push({ report, text }) })
+`
+      const query = "await pool.query('SELECT pg_sleep(0.8)')"
+      writeFileSync(
+        join(project, 'app.cjs'),
+        `const http = require('node:http')\nconst { createDogslow } = require('@intro/dogslow')\n${common}const pg = require('pg')\nconst pool = new pg.Pool({ connectionString: process.env.PG })\n${serve(query)}`,
+      )
+      writeFileSync(
+        join(project, 'app.mjs'),
+        `import http from 'node:http'\nimport pg from 'pg'\nimport { createDogslow } from '@intro/dogslow'\n${common}const pool = new pg.Pool({ connectionString: process.env.PG })\n${serve(query)}`,
+      )
+      writeFileSync(
+        join(project, 'both.mjs'),
+        `import http from 'node:http'\nimport pg from 'pg'\nimport { createDogslow } from '@intro/dogslow'\nimport { createStats, instrumentPg } from '@intro/stats'\n${common}const stats = createStats({ processIntervalMs: 0 })\ninstrumentPg(pg)\nconst pool = new pg.Pool({ connectionString: process.env.PG })\n${serve(query)}`,
+      )
+      const lineOf = (file: string) => readFileSync(join(project, file), 'utf8').split('\n').findIndex((line) => line.includes('pg_sleep')) + 1
+      const run = async (file: string) => {
+        const { stdout } = await execFileAsync(process.execPath, ['--no-warnings', file], {
+          cwd: project,
+          env: { ...cleanEnv(), PG: postgres.connectionString, INTRO_DIAGNOSTICS: 'silent' },
+          timeout: 60_000,
+        })
+        return JSON.parse(stdout) as Array<{ culprit: string; kinds: string[] }>
+      }
+      for (const file of ['app.cjs', 'app.mjs', 'both.mjs']) {
+        const [report, ...more] = await run(file)
+        expect(more, file).toEqual([])
+        expect(report?.culprit.startsWith('Culprit: '), file).toBe(true)
+        expect(report?.culprit.endsWith(` (${join(project, file)}:${lineOf(file)})`), report?.culprit).toBe(true)
+        expect(report?.kinds, file).toEqual(['sql'])
+      }
+    } finally {
+      await postgres.stop()
+    }
+  }, 300_000)
 })

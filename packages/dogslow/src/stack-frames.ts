@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { packageOf, sourceKind } from '@intro/core'
 import type { ReportCulprit } from './types.js'
 
@@ -63,11 +64,21 @@ export function foldStack(lines: readonly string[], maxLines: number): string[] 
   return out
 }
 
+/** A path to paste into an editor: ES modules' frames name `file://` URLs. */
+function displayPath(file: string): string {
+  if (!file.startsWith('file://')) return file
+  try {
+    return fileURLToPath(file)
+  } catch {
+    return file
+  }
+}
+
 /** The innermost app frame of a parsed stack (innermost first), as a culprit. */
 export function innermostApp(frames: Iterable<StackLine>, source: ReportCulprit['source']): ReportCulprit | undefined {
   for (const frame of frames) {
     if (sourceKind(frame.file) !== 'app') continue
-    return { functionName: frame.functionName, file: frame.file, line: frame.line, column: frame.column, source }
+    return { functionName: frame.functionName, file: displayPath(frame.file), line: frame.line, column: frame.column, source }
   }
   return undefined
 }
