@@ -108,6 +108,16 @@ describe('npm run demo', () => {
     expect(stdout).toContain(summary.geordi.pdf?.split('/').at(-1) ?? '.pdf')
   })
 
+  /** Nothing under "Waiting on" is the toolkit's own: no watchdog timer, no frame of its packages. */
+  function expectNoOwnFramesWaiting(text: string): void {
+    const start = text.indexOf('\nWaiting on:\n')
+    if (start < 0) return
+    const end = text.indexOf('\n\n', start + 1)
+    const section = text.slice(start, end < 0 ? undefined : end)
+    expect(section).not.toMatch(/request-watch|#arm/)
+    expect(section).not.toMatch(/\n {6}at .*(packages\/(core|dogslow|stats|cow|geordi)\/|node_modules\/@intro\/)/)
+  }
+
   it('writes a dogslow report for the blocked event loop that names the blocking function', () => {
     const blocking = summary.dogslow.blocking
     expect(blocking).toBeDefined()
@@ -115,6 +125,9 @@ describe('npm run demo', () => {
     const text = readFileSync(blocking?.path ?? '', 'utf8')
     expect(text).toContain(blocking?.requestId)
     expect(text).toContain('computeTrendingScores')
+    // The culprit is the demo's own function, not a toolkit or library frame.
+    expect(text.split('\n')[0]).toMatch(/^Culprit: computeTrendingScores \(.*apps\/demo\/.*:\d+\)$/)
+    expectNoOwnFramesWaiting(text)
   })
 
   it('writes a dogslow report for the request waiting on slow SQL that shows the query', () => {
@@ -123,6 +136,8 @@ describe('npm run demo', () => {
     const text = readFileSync(slowSql?.path ?? '', 'utf8')
     expect(text).toContain(scenario(summary, 'slowSql').requestIds[0])
     expect(text).toContain('pg_sleep')
+    expect(text.split('\n')[0]).toMatch(/^Culprit: .* \(.*apps\/demo\/.*:\d+\)$/)
+    expectNoOwnFramesWaiting(text)
   })
 
   it('answers the evil regex with 422 after cow interrupts it', () => {

@@ -1,7 +1,10 @@
-import { describeValue, invalidOption } from '@intro/core'
+import { describeValue, invalidOption, registerOwnSource } from '@intro/core'
 import { type MakeError, assertTimeoutMs, compileErrorSpec, isErrorClass } from './error-spec.js'
 import { type Frame, RETURNED, RUNNING, THREW, runPreempted } from './preempt.js'
 import type { ErrorSpec, TimeboxedBlock } from './types.js'
+
+// Its frames sit in the stack of timeboxed code: a slow-request report folds them as the toolkit's.
+registerOwnSource(import.meta.url)
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { reportDiagnostic } from '@intro/core'
+import { registerOwnSource, reportDiagnostic } from '@intro/core'
 import { GEORDI_PARAM, mayCarryGeordiParam, withoutGeordiParam } from './geordi-param.js'
 import { resolveGeordiOptions } from './options.js'
 import { TECHNICAL_PAGE_HEADERS, technicalErrorPage } from './technical-error-page.js'
@@ -142,6 +142,8 @@ function sendTechnicalPage(error: unknown, req: IncomingMessage, res: ServerResp
  * ```
  */
 export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> = {}): Geordi<Req> {
+  // Its middleware sits in every request's stack: a slow-request report folds it as the toolkit's.
+  registerOwnSource(import.meta.url)
   const resolved = resolveGeordiOptions(options)
   if (resolved.authorize === undefined) {
     reportDiagnostic({ level: 'warn', scope: 'geordi', message: 'no authorize hook configured: ?__geordi__ and technical error pages are disabled for everyone' })
