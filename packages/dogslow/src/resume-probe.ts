@@ -7,7 +7,7 @@ import type { ReportCulprit } from './types.js'
 export interface Resumption {
   /** Milliseconds since the request started. */
   atMs: number
-  /** What it resumed on: `Promise` (an `await`), `FSReqCallback`, `Process`, `Timeout`, … */
+  /** What it resumed on: `Promise` (an `await`; `callback` on Node 24), `FSReqCallback`, `Process`, `Timeout`, … */
   via: string
   /** The app line that ran (the line after the `await`, or in the callback). */
   where: ReportCulprit
@@ -68,6 +68,9 @@ export class ResumeProbe {
     const where = innermostApp(parseStack(holder.stack ?? ''), 'suspended')
     if (where === undefined) return
     const resource = executionAsyncResource() as { constructor?: { name?: string } } | undefined
-    this.#probes.set(context, { atMs: Date.now() - context.startTime, via: resource?.constructor?.name || 'callback', where })
+    const name = resource?.constructor?.name
+    // Node 24 runs promise continuations under a plain object (its async context frames).
+    const via = name === undefined || name === '' || name === 'Object' ? 'callback' : name
+    this.#probes.set(context, { atMs: Date.now() - context.startTime, via, where })
   }
 }
