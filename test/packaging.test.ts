@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { startPostgres } from '@intro/test-utils'
+import { startHttpServer, startPostgres, startRedis } from '@intro/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const execFileAsync = promisify(execFile)
@@ -231,6 +231,78 @@ const dog = createDogslow({ timerMs: 300, logToFile: false, watchBlocked: false,
       }
     } finally {
       await postgres.stop()
+    }
+  }, 300_000)
+  // The same from the user's side for every kind of wait the docs promise a line for: one app,
+  // only @intro/dogslow and its drivers installed from the registry and the tarballs, several slow
+  // requests at once, each report's Culprit the app's own line that issued the wait.
+  it('@intro/dogslow alone names the app line of each kind of wait, several slow requests at once', async () => {
+    const [postgres, redis] = await Promise.all([startPostgres(), startRedis()])
+    const upstream = await startHttpServer((_req, res) => {
+      setTimeout(() => res.end('late'), 900)
+    })
+    try {
+      const project = scratch('dogslow-waits')
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch-dogslow-waits', version: '1.0.0', private: true, type: 'module' }))
+      const wanted = [tarballs.get('core')!, tarballs.get('dogslow')!, 'pg@^8', 'ioredis@^5']
+      await execFileAsync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...wanted], {
+        cwd: project,
+        env: cleanEnv(),
+        timeout: 240_000,
+      })
+      // Each route's wait sits on a line ending with its `// WAIT:<route>` marker.
+      writeFileSync(
+        join(project, 'app.mjs'),
+        `import http from 'node:http'
+import { createDogslow } from '@intro/dogslow'
+import pg from 'pg'
+import { Redis } from 'ioredis'
+
+const reports = []
+const dog = createDogslow({ timerMs: 300, logToFile: false, watchBlocked: false, onReport: (report, text) => reports.push({ url: report.request.url, text }) })
+const pool = new pg.Pool({ connectionString: process.env.PG })
+const redis = new Redis(process.env.REDIS, { lazyConnect: true })
+await redis.connect()
+const upstream = process.env.UPSTREAM
+
+const routes = {
+  '/pg': async () => pool.query('SELECT pg_sleep(0.9)'), // WAIT:/pg
+  '/redis': async () => redis.blpop('intro-packaging-empty', 0.9), // WAIT:/redis
+  '/fetch': async () => (await fetch(upstream)).text(), // WAIT:/fetch
+  '/http': () => new Promise((resolve) => http.get(upstream, (res) => res.resume().on('end', resolve))), // WAIT:/http
+}
+
+const server = http.createServer(dog.wrap(async (req, res) => {
+  await routes[req.url]()
+  res.end('ok')
+}))
+server.listen(0, '127.0.0.1', async () => {
+  const base = 'http://127.0.0.1:' + server.address().port
+  await Promise.all(Object.keys(routes).map(async (path) => (await fetch(base + path)).text()))
+  console.log(JSON.stringify(reports.map((r) => ({ url: r.url, culprit: r.text.split('\\n')[0] }))))
+  server.close()
+  await pool.end()
+  redis.disconnect()
+  await dog.close()
+})
+`,
+      )
+      const source = readFileSync(join(project, 'app.mjs'), 'utf8').split('\n')
+      const lineOf = (path: string) => source.findIndex((line) => line.endsWith(`// WAIT:${path}`)) + 1
+      const { stdout } = await execFileAsync(process.execPath, ['--no-warnings', 'app.mjs'], {
+        cwd: project,
+        env: { ...cleanEnv(), PG: postgres.connectionString, REDIS: redis.url, UPSTREAM: `${upstream.url}/slow`, INTRO_DIAGNOSTICS: 'silent' },
+        timeout: 60_000,
+      })
+      const reports = JSON.parse(stdout) as Array<{ url: string; culprit: string }>
+      const byPath = Object.fromEntries(reports.map((report) => [new URL(report.url, 'http://x').pathname, report.culprit]))
+      expect(Object.keys(byPath).sort()).toEqual(['/fetch', '/http', '/pg', '/redis'])
+      for (const [path, culprit] of Object.entries(byPath)) {
+        expect(culprit, path).toMatch(/^Culprit: /)
+        expect(culprit.endsWith(` (${join(project, 'app.mjs')}:${lineOf(path)})`), `${path}: ${culprit}`).toBe(true)
+      }
+    } finally {
+      await Promise.all([postgres.stop(), redis.stop(), upstream.stop()])
     }
   }, 300_000)
 })
