@@ -59,7 +59,9 @@ interface Child {
   code: number | null
 }
 
-function runChild(args: string[], env: Record<string, string>, onStderr?: (text: string) => void, limitMs = 20_000): Promise<Child> {
+// A hang detector, not a speed check: long enough for two Node processes and a debugger
+// handshake on a loaded 2-core machine.
+function runChild(args: string[], env: Record<string, string>, onStderr?: (text: string) => void, limitMs = 60_000): Promise<Child> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: packageDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -123,21 +125,24 @@ describe.each(MODES)('with --inspect (%s)', (mode) => {
     const checks = JSON.parse(child.stdout) as Checks & { url: string | null }
     expect(checks.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\//)
     expectPreempted(checks, mode)
-  })
+  }, 90_000)
 
   it('preempts with the caller’s error while a debugger client is attached with the Debugger domain enabled', async () => {
     let client: Promise<Child> | undefined
     const env = { WAIT_FOR_DEBUGGER: '1', INTRO_COW_PREEMPTION: mode }
     const target = await runChild(['--inspect=127.0.0.1:0', join(fixtures, 'inspect.mjs')], env, (stderr) => {
       const url = /ws:\/\/\S+/.exec(stderr)?.[0]
-      if (url !== undefined && client === undefined) client = runChild(['--experimental-websocket', join(fixtures, 'debugger-client.mjs'), url], {})
+      if (url === undefined || client !== undefined) return
+      client = runChild(['--experimental-websocket', join(fixtures, 'debugger-client.mjs'), url], {})
+      // Awaited below; until then a failure must not surface as an unhandled rejection.
+      client.catch(() => undefined)
     })
     expect(client).toBeDefined()
     expect((await client)?.code).toBe(0)
     expect(target.code).toBe(0)
     expect(target.stderr).toContain('Debugger attached')
     expectPreempted(JSON.parse(target.stdout) as Checks, mode)
-  })
+  }, 150_000)
 })
 
 describe.each(MODES)('in a worker thread (%s)', (mode) => {
@@ -197,7 +202,7 @@ describe('without a prebuilt that fits this Node', () => {
   }
 
   async function fallback(dir: string, env: Record<string, string> = {}) {
-    const child = await runChild([join(fixtures, 'fallback.mjs'), dir], env)
+    const child = await runChild([join(fixtures, 'fallback.mjs'), dir], env, undefined, 25_000)
     expect(child.code).toBe(0)
     return JSON.parse(child.stdout) as { mode?: string; timedOut: boolean; events: { level: string; scope: string }[]; errorCode?: string }
   }
