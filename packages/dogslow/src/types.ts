@@ -119,6 +119,12 @@ export interface DogslowOptions {
    */
   logger?: DogslowLogger | false
   /**
+   * Write one line per report to stderr: where the report file is and its `Culprit:` line, so a
+   * report is seen without a logger. `false` silences it.
+   * @defaultValue `true` unless a logger is configured or `logger: false` (`DOGSLOW_STDERR_SUMMARY`)
+   */
+  stderrSummary?: boolean
+  /**
    * Level of report log lines.
    * @defaultValue `'warn'` (`DOGSLOW_LOG_LEVEL`, default `warning`)
    */
@@ -397,6 +403,7 @@ export interface ResolvedSettings {
   outputDir: string
   email: { to: string[]; from: string; smtpUrl: string } | undefined
   logger: DogslowLogger | undefined
+  stderrSummary: boolean
   logLevel: DogslowLogLevel
   ignoreNames: ReadonlySet<string>
   ignorePatterns: readonly RegExp[]
