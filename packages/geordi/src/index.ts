@@ -1,7 +1,7 @@
 export { createGeordi } from './create-geordi.js'
 export type { Geordi, GeordiFastifyPlugin } from './create-geordi.js'
 export { startGeordiWorker } from './worker.js'
-export type { GeordiWorker } from './worker.js'
+export type { GeordiWorker, GeordiWorkerCloseOptions } from './worker.js'
 export { GeordiError, GeordiErrorCodes } from './errors.js'
 export type { GeordiErrorCode } from './errors.js'
 export { GEORDI_PARAM } from './geordi-param.js'
