@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { registerOwnSource, reportDiagnostic } from '@intro/core'
 import { GEORDI_PARAM, mayCarryGeordiParam, withoutGeordiParam } from './geordi-param.js'
+import { announceMode } from './mode-notice.js'
 import { resolveGeordiOptions } from './options.js'
 import { TECHNICAL_PAGE_HEADERS, technicalErrorPage } from './technical-error-page.js'
 import type { GeordiOptions } from './types.js'
@@ -148,6 +149,7 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
   if (resolved.authorize === undefined) {
     reportDiagnostic({ level: 'warn', scope: 'geordi', message: 'no authorize hook configured: ?__geordi__ and technical error pages are disabled for everyone' })
   }
+  announceMode({ requested: options.mode, mode: resolved.mode, queueName: resolved.queueName, redisUrl: options.redisUrl, env: options.env ?? process.env })
   const handler = new GeordiHandler<Req>(resolved)
   const fail = (error: unknown) => reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: 'geordi middleware failed', error })
 
