@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:http, NodeJS.*, AbortSignal): a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 export { ErrorCodes, IntroError } from './errors.js'
 export type { IntroErrorOptions } from './errors.js'
 export { DIAGNOSTICS_CHANNEL, onDiagnostic, reportDiagnostic, safeExecute } from './diagnostics.js'

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { IntegrationOptions } from '@intro/core'
+import type { FastifyPlugin, IntegrationOptions } from '@intro/core'
 
 /** Log levels accepted by `logLevel` / `DOGSLOW_LOG_LEVEL` (`warning` and `critical` are accepted as aliases). */
 export type DogslowLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal'
@@ -379,8 +379,8 @@ export interface Dogslow {
   readonly settings: Readonly<ResolvedSettings>
   /** Express / Connect middleware; install it first. */
   express(): (req: unknown, res: unknown, next: (error?: unknown) => void) => void
-  /** Fastify plugin; register it first. */
-  fastify(): unknown
+  /** Fastify plugin; register it first (`await app.register(watchdog.fastify())`). */
+  fastify(): FastifyPlugin
   /** Koa middleware; use it first. */
   koa(): (ctx: unknown, next: () => Promise<unknown>) => Promise<void>
   /** Wraps a `node:http` request listener. */

@@ -12,6 +12,8 @@ export const GeordiErrorCodes = {
   workerLost: 'ERR_GEORDI_WORKER_LOST',
   /** The worker was stopped (SIGTERM/SIGINT) and the job did not finish within the shutdown grace period. */
   workerStopped: 'ERR_GEORDI_WORKER_STOPPED',
+  /** An adapter of another framework than the `framework` option was asked for. */
+  frameworkMismatch: 'ERR_GEORDI_FRAMEWORK_MISMATCH',
   /** The app threw an uncaught exception (or rejected a promise nobody handled) during the replay. */
   appCrashed: 'ERR_GEORDI_APP_CRASHED',
   /** The replayed request failed at the HTTP level (connection refused, reset, malformed response). */

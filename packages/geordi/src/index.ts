@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:http, NodeJS.*, AbortSignal): a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 export { createGeordi } from './create-geordi.js'
 export type { Geordi, GeordiFastifyPlugin } from './create-geordi.js'
 export { startGeordiWorker } from './worker.js'
@@ -7,6 +9,7 @@ export type { GeordiErrorCode } from './errors.js'
 export { GEORDI_PARAM } from './geordi-param.js'
 export { JOB_CHANNEL } from './job-channel.js'
 export { GeordiModes, JobStates, ResultFiles } from './types.js'
+export type { GeordiFramework, GeordiFrameworkRequests } from './frameworks.js'
 export type {
   AdminKeyHook,
   AuthorizeHook,

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Its declarations use Node's types: a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { parseArgs } from 'node:util'
 import { DIAGNOSTICS_CHANNEL, type DiagnosticEvent } from '@intro/core'
