@@ -151,7 +151,7 @@ describe('packed packages', () => {
         timeout: 240_000,
       })
       const installed = join(project, 'node_modules', '@intro', dir)
-      const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { types?: string }
+      const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { types?: string; bin?: Record<string, string> }
       expect(existsSync(join(installed, manifest.types ?? 'dist/index.d.ts'))).toBe(true)
 
       writeFileSync(join(project, 'check.mjs'), `const m = await import('${name}')\nconsole.log(JSON.stringify(Object.keys(m).sort()))\n`)
@@ -164,6 +164,20 @@ describe('packed packages', () => {
       for (const command of commands[dir] ?? []) {
         const { stdout } = await execFileAsync(join(project, 'node_modules', '.bin', command), ['--help'], { cwd: project, env: cleanEnv(), timeout: 60_000 })
         expect(stdout, command).toMatch(/usage/i)
+        // What the docs say to type; --no-install: the installed package's bin, never the registry's.
+        const viaNpx = await execFileAsync('npx', ['--no-install', command, '--help'], { cwd: project, env: cleanEnv(), timeout: 60_000 })
+        expect(viaNpx.stdout, `npx ${command}`).toMatch(/usage/i)
+      }
+      // The bins are executable in the tarball itself (a shebang alone is not enough for a direct exec).
+      const bins = Object.values(manifest.bin ?? {})
+      if (bins.length > 0) {
+        const { stdout: listing } = await execFileAsync('tar', ['-tvzf', tarballs.get(dir)!])
+        for (const bin of bins) {
+          const path = `package/${bin.replace(/^\.\//, '')}`
+          const line = listing.split('\n').find((entry) => entry.endsWith(` ${path}`))
+          expect(line, path).toMatch(/^-rwx/)
+          expect(readFileSync(join(installed, bin), 'utf8').startsWith('#!/usr/bin/env node\n'), path).toBe(true)
+        }
       }
     }, 300_000)
   }

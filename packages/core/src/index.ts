@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:http, NodeJS.*, AbortSignal): a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 export { ErrorCodes, IntroError } from './errors.js'
 export type { IntroErrorOptions } from './errors.js'
 export { DIAGNOSTICS_CHANNEL, onDiagnostic, reportDiagnostic, safeExecute } from './diagnostics.js'
@@ -18,6 +20,8 @@ export { wrapHandler, instrumentServer } from './adapters/node-http.js'
 export { expressMiddleware } from './adapters/express.js'
 export { fastifyPlugin } from './adapters/fastify.js'
 export type { FastifyPlugin } from './adapters/fastify.js'
+export { createGenReqId, genReqId } from './adapters/fastify-request-id.js'
+export type { GenReqIdOptions } from './adapters/fastify-request-id.js'
 export { koaMiddleware } from './adapters/koa.js'
 export { preservePgContext } from './adapters/pg.js'
 export type { PgModuleLike } from './adapters/pg.js'

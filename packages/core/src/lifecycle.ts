@@ -2,6 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { RequestContext } from './context.js'
+import { presetRequestId } from './adapters/fastify-request-id.js'
 import { resolveInboundId } from './correlation-id.js'
 import { safeExecute } from './diagnostics.js'
 import { STATE_VERSION, coreState } from './global-state.js'
@@ -175,7 +176,8 @@ export function beginRequest(
     return existing
   }
   const context = new RequestContext({
-    id: resolveInboundId(req.headers, options.trustUpstreamIds),
+    // Fastify's genReqId ran first when it is core's: its logger and the context share one id.
+    id: presetRequestId(req) ?? resolveInboundId(req.headers, options.trustUpstreamIds),
     method: req.method,
     url: fullUrl(req),
     headers: req.headers,

@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:http, NodeJS.*, AbortSignal): a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 export { withTimeout, timeboxed } from './with-timeout.js'
 export { createQuota } from './quota.js'
 export { createWorkerPool } from './worker-pool.js'

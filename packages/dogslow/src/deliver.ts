@@ -3,6 +3,7 @@ import { reportDiagnostic } from '@intro/core'
 import { DogslowError, DogslowErrorCode } from './errors.js'
 import { formatDuration } from './format.js'
 import { EmailSink } from './sinks/email-sink.js'
+import { writeStderrSummary } from './sinks/stderr-summary.js'
 import { appendToReportFile, appendToReportFileSync, reportFileName, writeReportFile } from './sinks/file-sink.js'
 import type { DogslowCompletion, DogslowDump, DogslowReport, ResolvedSettings } from './types.js'
 
@@ -128,6 +129,9 @@ export class Delivery {
       }
     })()
     this.#track(fileDone)
+    if (settings.stderrSummary) {
+      this.#track(fileDone.then(() => this.#sync('stderr', () => writeStderrSummary(report))))
+    }
     const logger = settings.logger
     if (logger !== undefined) {
       const level = logger[settings.logLevel] === undefined ? 'warn' : settings.logLevel

@@ -4,6 +4,7 @@ import { hostname } from 'node:os'
 import { threadId } from 'node:worker_threads'
 import {
   type AdapterOptions,
+  type FastifyPlugin,
   type LifecycleHooks,
   type RequestContext,
   enableIntegrations,
@@ -199,7 +200,7 @@ class Watchdog implements Dogslow {
     return expressMiddleware(this.#adapterOptions) as ReturnType<Dogslow['express']>
   }
 
-  fastify(): unknown {
+  fastify(): FastifyPlugin {
     return fastifyPlugin(this.#adapterOptions)
   }
 

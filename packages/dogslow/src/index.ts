@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:http, NodeJS.*, AbortSignal): a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 export { CAPTURE_CHANNEL, createDogslow } from './dogslow.js'
 export { COMPLETE_CHANNEL, REPORT_CHANNEL } from './deliver.js'
 export { DogslowError, DogslowErrorCode } from './errors.js'

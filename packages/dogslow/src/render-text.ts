@@ -12,7 +12,7 @@ function frameLine(frame: ReportFrame): string {
 }
 
 /** The report's first line: the app line that holds the request. */
-function culpritLine(report: DogslowReport): string {
+export function culpritLine(report: DogslowReport): string {
   const culprit = report.culprit
   if (culprit === undefined) {
     return report.loop.state === 'blocked-native'

@@ -34,6 +34,7 @@ const KNOWN_OPTIONS = [
   'outputDir',
   'email',
   'logger',
+  'stderrSummary',
   'logLevel',
   'ignoreUrls',
   'stackVars',
@@ -275,13 +276,16 @@ export function resolveSettings(options: DogslowOptions = {}): ResolvedSettings 
     }
   }
   const timerMs = resolveTimer(options, env)
+  const logger = resolveLogger(options, env)
   return {
     enabled: optBoolean(options, 'enabled', env, 'DOGSLOW', true),
     timerMs,
     logToFile: optBoolean(options, 'logToFile', env, 'DOGSLOW_LOG_TO_FILE', true),
     outputDir: resolveOutputDir(options, env),
     email: resolveEmail(options, env),
-    logger: resolveLogger(options, env),
+    logger,
+    // A report nobody sees is a report that does not exist: without a logger, stderr says where it went.
+    stderrSummary: optBoolean(options, 'stderrSummary', env, 'DOGSLOW_STDERR_SUMMARY', logger === undefined && options.logger !== false),
     logLevel: resolveLogLevel(options, env),
     ...resolveIgnore(options, env),
     stackVars: optBoolean(options, 'stackVars', env, 'DOGSLOW_STACK_VARS', false),

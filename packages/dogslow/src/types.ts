@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { IntegrationOptions } from '@intro/core'
+import type { FastifyPlugin, IntegrationOptions } from '@intro/core'
 
 /** Log levels accepted by `logLevel` / `DOGSLOW_LOG_LEVEL` (`warning` and `critical` are accepted as aliases). */
 export type DogslowLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal'
@@ -118,6 +118,12 @@ export interface DogslowOptions {
    * @defaultValue none; `DOGSLOW_LOGGER=<name>` logs pino-format JSON lines to stderr under that name
    */
   logger?: DogslowLogger | false
+  /**
+   * Write one line per report to stderr: where the report file is and its `Culprit:` line, so a
+   * report is seen without a logger. `false` silences it.
+   * @defaultValue `true` unless a logger is configured or `logger: false` (`DOGSLOW_STDERR_SUMMARY`)
+   */
+  stderrSummary?: boolean
   /**
    * Level of report log lines.
    * @defaultValue `'warn'` (`DOGSLOW_LOG_LEVEL`, default `warning`)
@@ -373,8 +379,8 @@ export interface Dogslow {
   readonly settings: Readonly<ResolvedSettings>
   /** Express / Connect middleware; install it first. */
   express(): (req: unknown, res: unknown, next: (error?: unknown) => void) => void
-  /** Fastify plugin; register it first. */
-  fastify(): unknown
+  /** Fastify plugin; register it first (`await app.register(watchdog.fastify())`). */
+  fastify(): FastifyPlugin
   /** Koa middleware; use it first. */
   koa(): (ctx: unknown, next: () => Promise<unknown>) => Promise<void>
   /** Wraps a `node:http` request listener. */
@@ -397,6 +403,7 @@ export interface ResolvedSettings {
   outputDir: string
   email: { to: string[]; from: string; smtpUrl: string } | undefined
   logger: DogslowLogger | undefined
+  stderrSummary: boolean
   logLevel: DogslowLogLevel
   ignoreNames: ReadonlySet<string>
   ignorePatterns: readonly RegExp[]

@@ -50,10 +50,25 @@ describe('createDogslow in a real process', () => {
 
   it('closes cleanly with close()', async () => {
     const dir = tempDir()
-    const result = await run({ OUT: dir, CLOSE: '1' })
+    const result = await run({ OUT: dir, CLOSE: '1', SUMMARY: '0' })
     expect(result.code).toBe(0)
     expect(result.stderr).toBe('')
     onlyReport(dir)
+  })
+
+  it('says on stderr, one line per report, where the report went and what holds the request, unless silenced', async () => {
+    const dir = tempDir()
+    const result = await run({ OUT: dir, CLOSE: '1' })
+    expect(result.code).toBe(0)
+    const lines = result.stderr.split('\n').filter(Boolean)
+    expect(lines).toHaveLength(1)
+    const file = join(dir, reportFiles(dir)[0] as string)
+    expect(lines[0]).toContain(`(GET http://127.0.0.1:`)
+    expect(lines[0]).toContain(`report ${file}; Culprit: `)
+    expect(lines[0]).toContain('blocked-server.mjs:')
+    // The same culprit line the report file opens with.
+    const culprit = lines[0]?.slice(lines[0].indexOf('Culprit: '))
+    expect(onlyReport(dir)).toContain(culprit)
   })
 
   it('works with --inspect listening and with a debugger session attached', async () => {

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { registerOwnSource, reportDiagnostic } from '@intro/core'
 import { GEORDI_PARAM, mayCarryGeordiParam, withoutGeordiParam } from './geordi-param.js'
+import { announceMode } from './mode-notice.js'
 import { resolveGeordiOptions } from './options.js'
 import { TECHNICAL_PAGE_HEADERS, technicalErrorPage } from './technical-error-page.js'
+import { type GeordiFramework, type GeordiFrameworkRequests, assertAdapterFits } from './frameworks.js'
 import type { GeordiOptions } from './types.js'
 import { GeordiHandler } from './web-handler.js'
 
@@ -74,9 +76,10 @@ export interface Geordi<Req = IncomingMessage> {
    * For `fastify.setErrorHandler`: technical page for authorized users; others go to `fallback`,
    * or, without one, to Fastify's default error response.
    */
-  fastifyErrorHandler(
-    fallback?: (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown,
-  ): (error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>
+  fastifyErrorHandler<Request extends FastifyRequestLike = FastifyRequestLike, Reply extends FastifyReplyLike = FastifyReplyLike>(
+    // Typed from your fallback: one taking Fastify's own request and reply fits as it is.
+    fallback?: (error: unknown, request: Request, reply: Reply) => unknown,
+  ): (error: unknown, request: Request, reply: Reply) => Promise<unknown>
   /** Koa middleware (install first): technical page for authorized users, rethrows for the rest. */
   koaErrorHandler(): (ctx: KoaContextLike, next: () => Promise<unknown>) => Promise<unknown>
   /** Waits for inline jobs and closes the Redis connection. */
@@ -131,23 +134,33 @@ function sendTechnicalPage(error: unknown, req: IncomingMessage, res: ServerResp
 }
 
 /**
- * Creates the `?__geordi__` middleware and the admin-only technical error pages.
+ * Creates the `?__geordi__` middleware and the admin-only technical error pages. With
+ * `framework`, `authorize` receives that framework's request, typed as such.
  *
  * @example
  * ```ts
- * const geordi = createGeordi({ authorize: (req) => req.user?.isAdmin === true, redisUrl: process.env.REDIS_URL })
+ * const geordi = createGeordi({ framework: 'express', authorize: (req) => req.get('x-admin') === 'yes', redisUrl: process.env.REDIS_URL })
  * app.use(geordi.express())
  * // ... routes ...
  * app.use(geordi.expressErrorHandler())
  * ```
  */
-export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> = {}): Geordi<Req> {
+export function createGeordi<F extends GeordiFramework>(
+  options: GeordiOptions<GeordiFrameworkRequests[F]> & { framework: F },
+): Geordi<GeordiFrameworkRequests[F]>
+/**
+ * Without `framework`: the hooks get Node's `IncomingMessage`, or the type you annotate their
+ * parameter with (or pass as `Req`), and every adapter is available.
+ */
+export function createGeordi<Req = IncomingMessage>(options?: GeordiOptions<Req>): Geordi<Req>
+export function createGeordi<Req>(options: GeordiOptions<Req> = {}): Geordi<Req> {
   // Its middleware sits in every request's stack: a slow-request report folds it as the toolkit's.
   registerOwnSource(import.meta.url)
   const resolved = resolveGeordiOptions(options)
   if (resolved.authorize === undefined) {
     reportDiagnostic({ level: 'warn', scope: 'geordi', message: 'no authorize hook configured: ?__geordi__ and technical error pages are disabled for everyone' })
   }
+  announceMode({ requested: options.mode, mode: resolved.mode, queueName: resolved.queueName, redisUrl: options.redisUrl, env: options.env ?? process.env })
   const handler = new GeordiHandler<Req>(resolved)
   const fail = (error: unknown) => reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: 'geordi middleware failed', error })
 
@@ -156,8 +169,9 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
     outDir: resolved.outDir,
     handle: (req, res, request) => handler.handle(req, res, request ?? (req as Req)),
     isAuthorized: (request) => handler.isAuthorized(request),
-    express: () =>
-      function geordiExpress(req, res, next) {
+    express: () => {
+      assertAdapterFits(resolved.framework, 'express')
+      return function geordiExpress(req, res, next) {
         if (!mayCarryGeordiParam(req.url)) return next()
         const pass = () => {
           hideGeordiParam(req)
@@ -170,8 +184,10 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
             pass()
           },
         )
-      },
+      }
+    },
     fastify: () => {
+      assertAdapterFits(resolved.framework, 'fastify')
       const plugin = ((instance, _options, done) => {
         instance.addHook('onRequest', (request, reply, next) => {
           if (!mayCarryGeordiParam(request.raw.url)) return next()
@@ -199,8 +215,9 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
       plugin[Symbol.for('fastify.display-name')] = '@intro/geordi'
       return plugin
     },
-    koa: () =>
-      async function geordiKoa(ctx, next) {
+    koa: () => {
+      assertAdapterFits(resolved.framework, 'koa')
+      return async function geordiKoa(ctx, next) {
         if (!mayCarryGeordiParam(ctx.req.url)) return next()
         if (await handler.handle(ctx.req, ctx.res, ctx as Req)) {
           ctx.respond = false
@@ -210,9 +227,11 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
         const original = withoutGeordiParam(ctx.originalUrl)
         if (original !== undefined) ctx.originalUrl = original
         return next()
-      },
-    wrap: (listener, fallback) =>
-      function geordiListener(req, res) {
+      }
+    },
+    wrap: (listener, fallback) => {
+      assertAdapterFits(resolved.framework, 'wrap')
+      return function geordiListener(req, res) {
         const onError = (error: unknown) => {
           handler
             .isAuthorized(req as Req)
@@ -248,10 +267,12 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
             pass()
           },
         )
-      },
-    expressErrorHandler: () =>
+      }
+    },
+    expressErrorHandler: () => {
+      assertAdapterFits(resolved.framework, 'expressErrorHandler')
       // Express recognises error middleware by its four parameters.
-      function geordiExpressErrors(error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) {
+      return function geordiExpressErrors(error: unknown, req: IncomingMessage, res: ServerResponse, next: Next) {
         if (res.headersSent) return next(error)
         handler
           .isAuthorized(req as Req)
@@ -260,10 +281,12 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
             reportDiagnostic({ level: 'error', scope: 'geordi.errors', message: 'rendering the technical error page failed', error: failure })
             if (!res.headersSent) next(error)
           })
-      },
-    fastifyErrorHandler: (fallback) =>
-      async function geordiFastifyErrors(this: unknown, error, request, reply) {
-        const page = (await handler.isAuthorized(request as Req)) ? pageOrUndefined(error, request.raw) : undefined
+      }
+    },
+    fastifyErrorHandler: (fallback) => {
+      assertAdapterFits(resolved.framework, 'fastifyErrorHandler')
+      return async function geordiFastifyErrors(this: unknown, error, request, reply) {
+        const page = (await handler.isAuthorized(request as unknown as Req)) ? pageOrUndefined(error, request.raw) : undefined
         if (page !== undefined) {
           reply.code(statusOf(error)).type('text/html; charset=utf-8')
           for (const [name, value] of Object.entries(TECHNICAL_PAGE_HEADERS)) reply.header(name, value)
@@ -272,9 +295,11 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
         if (fallback) return fallback.call(this, error, request, reply)
         // Thrown from a custom error handler, the error goes on to Fastify's default handler.
         throw error
-      },
-    koaErrorHandler: () =>
-      async function geordiKoaErrors(ctx, next) {
+      }
+    },
+    koaErrorHandler: () => {
+      assertAdapterFits(resolved.framework, 'koaErrorHandler')
+      return async function geordiKoaErrors(ctx, next) {
         try {
           return await next()
         } catch (error) {
@@ -287,7 +312,8 @@ export function createGeordi<Req = IncomingMessage>(options: GeordiOptions<Req> 
           for (const [name, value] of Object.entries(TECHNICAL_PAGE_HEADERS)) ctx.set(name, value)
           ctx.body = page
         }
-      },
+      }
+    },
     close: () => handler.close(),
   }
   return geordi

@@ -10,6 +10,10 @@ export const GeordiErrorCodes = {
   timeLimit: 'ERR_GEORDI_TIME_LIMIT',
   /** The worker process stopped (crashed, was killed, or lost its lock) while it held the job. */
   workerLost: 'ERR_GEORDI_WORKER_LOST',
+  /** The worker was stopped (SIGTERM/SIGINT) and the job did not finish within the shutdown grace period. */
+  workerStopped: 'ERR_GEORDI_WORKER_STOPPED',
+  /** An adapter of another framework than the `framework` option was asked for. */
+  frameworkMismatch: 'ERR_GEORDI_FRAMEWORK_MISMATCH',
   /** The app threw an uncaught exception (or rejected a promise nobody handled) during the replay. */
   appCrashed: 'ERR_GEORDI_APP_CRASHED',
   /** The replayed request failed at the HTTP level (connection refused, reset, malformed response). */

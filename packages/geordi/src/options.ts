@@ -1,3 +1,4 @@
+import { FRAMEWORK_ADAPTERS, type GeordiFramework } from './frameworks.js'
 import {
   checkBoolean,
   checkDurationMs,
@@ -31,6 +32,7 @@ export interface ResolvedShared {
 /** {@link GeordiOptions} with defaults and environment applied. */
 export interface ResolvedGeordiOptions<Req> extends ResolvedShared {
   authorize: AuthorizeHook<Req> | undefined
+  framework: GeordiFramework | undefined
   mode: 'inline' | 'queue'
   maxBodyBytes: number
   samplingIntervalUs: number
@@ -60,6 +62,7 @@ const SHARED_OPTIONS = ['redisUrl', 'redisOptions', 'queueName', 'queuePrefix', 
 const WEB_OPTIONS = [
   ...SHARED_OPTIONS,
   'authorize',
+  'framework',
   'mode',
   'maxBodyBytes',
   'samplingIntervalUs',
@@ -135,6 +138,7 @@ export function resolveGeordiOptions<Req>(options: GeordiOptions<Req>): Resolved
   return {
     ...shared,
     authorize: optional(options.authorize, (value) => checkFunction<AuthorizeHook<Req>>('authorize', value)),
+    framework: optional(options.framework, (value) => checkEnum('framework', value, Object.keys(FRAMEWORK_ADAPTERS) as GeordiFramework[])),
     mode: resolveMode(options.mode, env, shared.redisUrl),
     maxBodyBytes: integer(options.maxBodyBytes, 'maxBodyBytes', env, 'GEORDI_MAX_BODY_BYTES', 1_048_576, 1, 1_073_741_824),
     // V8 samples in whole microseconds; past a second a profile holds almost nothing.

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { RedisOptions } from 'ioredis'
+import type { GeordiFramework } from './frameworks.js'
 
 /**
  * Decides whether a request comes from someone allowed to profile and to see technical error
@@ -80,6 +81,15 @@ export interface GeordiOptions<Req = IncomingMessage> extends GeordiSharedOption
    * @defaultValue none: disabled
    */
   authorize?: AuthorizeHook<Req>
+  /**
+   * The framework whose adapters you install: `authorize` and `adminKey` are then typed with its
+   * request (Express `Request`, `FastifyRequest`, Koa `Context`, Node's `IncomingMessage` for
+   * `'node'`) without a type argument, and an adapter of another framework throws
+   * `ERR_GEORDI_FRAMEWORK_MISMATCH`.
+   * @defaultValue none: any adapter; the hooks get `IncomingMessage` unless typed otherwise
+   * @example 'express'
+   */
+  framework?: GeordiFramework
   /**
    * `auto` uses BullMQ when a Redis URL is configured and inline profiling otherwise.
    * Env: `GEORDI_MODE`.

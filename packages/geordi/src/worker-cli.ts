@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Its declarations use Node's types: a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { parseArgs } from 'node:util'
 import { DIAGNOSTICS_CHANNEL, type DiagnosticEvent } from '@intro/core'
@@ -24,11 +26,14 @@ Options:
                        default redis://127.0.0.1:6379)
   --out <dir>          Results directory shared with the web processes
                        (env GEORDI_OUT_DIR, default <os tmpdir>/intro-geordi-<uid>)
+  --grace-ms <n>       On SIGTERM/SIGINT, how long running jobs may take to finish before
+                       their replays are aborted and they fail with ERR_GEORDI_WORKER_STOPPED
+                       (env GEORDI_SHUTDOWN_GRACE_MS, default 25000: under Kubernetes' 30 s)
   -h, --help           Show this help
 
 Logs one line per job (id, state, timings; never the request) and intro diagnostics on stderr.
-Stops on SIGTERM or SIGINT once running jobs finish; a second signal stops at once.
-Exit codes: 0 stopped by a signal, 1 the worker could not start or stop cleanly, 2 bad arguments.`
+Stops on SIGTERM or SIGINT once running jobs finish (or the grace period ends); a second
+signal stops at once. Exit codes: 0 stopped by a signal, 1 the worker could not start or stop cleanly, 2 bad arguments.`
 
 /** A mistake on the command line: printed with the usage, exit 2. */
 class UsageError extends Error {}
@@ -45,6 +50,7 @@ const cliOptions = {
   concurrency: { type: 'string' },
   redis: { type: 'string' },
   out: { type: 'string' },
+  'grace-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -63,6 +69,17 @@ function parseConcurrency(value: string | undefined): number | undefined {
   const number = Number(value)
   if (!/^\d+$/.test(value) || number < 1 || number > 1000) {
     throw new UsageError(`--concurrency expects an integer from 1 to 1000, got "${value}"`)
+  }
+  return number
+}
+
+const DEFAULT_GRACE_MS = 25_000
+
+function parseGraceMs(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_GRACE_MS
+  const number = Number(value)
+  if (!/^\d+$/.test(value) || number > 3_600_000) {
+    throw new UsageError(`--grace-ms (GEORDI_SHUTDOWN_GRACE_MS) expects an integer from 0 to 3600000, got "${value}"`)
   }
   return number
 }
@@ -102,7 +119,7 @@ function subscribeLogs(log: (line: string) => void): () => void {
 }
 
 /** Resolves with the exit code once SIGTERM or SIGINT has stopped the worker. */
-function untilStopped(worker: GeordiWorker, log: (line: string) => void): Promise<number> {
+function untilStopped(worker: GeordiWorker, graceMs: number, log: (line: string) => void): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false
     const onSignal = (signal: NodeJS.Signals) => {
@@ -111,8 +128,8 @@ function untilStopped(worker: GeordiWorker, log: (line: string) => void): Promis
         return finish(1)
       }
       stopping = true
-      log(`${signal}: finishing running jobs`)
-      worker.close().then(
+      log(`${signal}: finishing running jobs (at most ${graceMs} ms)`)
+      worker.close({ graceMs }).then(
         () => finish(0),
         (error: unknown) => {
           log(`stopping failed: ${describeError(error)}`)
@@ -145,9 +162,11 @@ export async function runWorkerCli(argv: string[], output: WorkerCliOutput = pro
   const log = timestamped(output.stderr)
   let args: Parsed
   let concurrency: number | undefined
+  let graceMs: number
   try {
     args = parseCli(argv)
     concurrency = parseConcurrency(args.concurrency)
+    graceMs = parseGraceMs(args['grace-ms'] ?? process.env.GEORDI_SHUTDOWN_GRACE_MS)
     if (!args.help && (args.app === undefined || args.app === '')) throw new UsageError('--app is required')
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
@@ -186,7 +205,7 @@ export async function runWorkerCli(argv: string[], output: WorkerCliOutput = pro
       return 1
     }
     log(`geordi-worker ready: host ${worker.host}, queue ${worker.worker.name}, concurrency ${worker.worker.concurrency}, app on 127.0.0.1:${worker.appPort}`)
-    return await untilStopped(worker, log)
+    return await untilStopped(worker, graceMs, log)
   } finally {
     unsubscribe()
   }

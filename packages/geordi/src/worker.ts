@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { reportDiagnostic } from '@intro/core'
+import { checkNumber, checkObject, optional, rejectUnknownKeys, reportDiagnostic } from '@intro/core'
 import { type Job, Worker } from 'bullmq'
 import { GeordiError, GeordiErrorCodes } from './errors.js'
 import { assertJobData } from './job-data.js'
@@ -19,8 +19,21 @@ export interface GeordiWorker {
   readonly appPort: number
   /** The BullMQ worker, for events (`completed`, `failed`...). */
   readonly worker: Worker
-  /** Stops taking jobs, waits for the running ones, closes Redis and the app's server. */
-  close(): Promise<void>
+  /**
+   * Stops taking jobs, waits for the running ones, closes Redis and the app's server. A replay
+   * still running after `graceMs` is aborted: its job fails with `ERR_GEORDI_WORKER_STOPPED`
+   * (jobs run once, so none is handed to another worker) and the admin's page says so.
+   */
+  close(options?: GeordiWorkerCloseOptions): Promise<void>
+}
+
+/** Options of {@link GeordiWorker.close}. */
+export interface GeordiWorkerCloseOptions {
+  /**
+   * How long running jobs may take to finish before their replays are aborted.
+   * @defaultValue Infinity (wait for them)
+   */
+  graceMs?: number
 }
 
 interface ActiveJob {
@@ -118,9 +131,14 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
     host,
     appPort: app.target.port,
     worker,
-    close() {
+    close(closeOptions = {}) {
+      checkObject('close options', closeOptions)
+      rejectUnknownKeys('close options', closeOptions, ['graceMs'])
+      const graceMs = optional(closeOptions.graceMs, (value) => checkNumber('graceMs', value, { min: 0 }), Number.POSITIVE_INFINITY)
       closing ??= (async () => {
-        await worker.close()
+        const graceful = worker.close()
+        if (Number.isFinite(graceMs)) await abortAfter(graceful, graceMs, active)
+        await graceful
         connection.disconnect()
         await app.close()
         process.off('uncaughtException', onCrash)
@@ -129,6 +147,22 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
       return closing
     },
   }
+}
+
+/**
+ * Waits up to `graceMs` for BullMQ's graceful close, then aborts the replays still running:
+ * each job ends as failed at once (a render in progress is bounded by `renderTimeoutMs`).
+ */
+async function abortAfter(graceful: Promise<void>, graceMs: number, active: Map<string, ActiveJob>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), graceMs)
+  })
+  const timedOut = await Promise.race([graceful.then(() => false), expired])
+  clearTimeout(timer)
+  if (!timedOut) return
+  const reason = new GeordiError(`the worker was stopped and the job did not finish within ${graceMs} ms`, { code: GeordiErrorCodes.workerStopped })
+  for (const job of active.values()) job.controller.abort(reason)
 }
 
 /** Best effort on the way out of the process: only synchronous file system calls run there. */

@@ -1,44 +1,22 @@
-import { createServer, type IncomingMessage, type RequestListener } from 'node:http'
-import { createGeordi } from '@intro/geordi'
-import KoaModule from 'koa'
+import { createServer } from 'node:http'
+import { createGeordi, type Geordi, GeordiErrorCodes } from '@intro/geordi'
+import Koa, { type Context } from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain JavaScript fixture shared with the worker process
 import { crunchNumbersForGeordi } from './fixtures/express-app.mjs'
 import { ADMIN, get, listen, removeDir, startProfile, tempDir, waitForJob } from './helpers.js'
 
-interface KoaContext {
-  req: IncomingMessage
-  res: import('node:http').ServerResponse
-  path: string
-  url: string
-  originalUrl: string
-  query: unknown
-  status: number
-  type: string
-  body: unknown
-  respond?: boolean
-  get(name: string): string
-  set(name: string, value: string): void
-  throw(status: number, message: string): never
-}
-interface KoaApp {
-  use(middleware: (ctx: KoaContext, next: () => Promise<unknown>) => unknown): KoaApp
-  on(event: 'error', listener: (error: Error) => void): KoaApp
-  callback(): RequestListener
-}
-// The context's shape as this test uses it: Koa's own types describe far more.
-const Koa = KoaModule as unknown as new () => KoaApp
-
 let server: { url: string; close(): Promise<void> }
-let geordi: ReturnType<typeof createGeordi<KoaContext>>
+let geordi: Geordi<Context>
 let outDir: string
 const appErrors: Error[] = []
-const authorizedContexts: unknown[] = []
+const authorizedContexts: Context[] = []
 
 beforeAll(async () => {
   outDir = tempDir('koa')
-  geordi = createGeordi<KoaContext>({
-    // Koa's ctx, not the IncomingMessage: ctx.get() is Koa's header accessor.
+  geordi = createGeordi({
+    // Koa's ctx, not the IncomingMessage: ctx.get() is Koa's header accessor, typed with no type argument.
+    framework: 'koa',
     authorize: (ctx) => {
       authorizedContexts.push(ctx)
       return ctx.get('cookie') === ADMIN.cookie
@@ -80,7 +58,15 @@ describe('geordi.koa()', () => {
     expect(status.topSelf?.length).toBeGreaterThan(0)
     const pdf = await get(`${server.url}/work?__geordi__=${status.id}.pdf`, ADMIN)
     expect(pdf.headers.get('content-type')).toBe('application/pdf')
-    expect(authorizedContexts.some((ctx) => typeof (ctx as KoaContext).get === 'function' && (ctx as KoaContext).req !== undefined)).toBe(true)
+    expect(authorizedContexts.some((ctx) => typeof ctx.get === 'function' && ctx.req !== undefined)).toBe(true)
+  })
+})
+
+describe("a geordi created with framework: 'koa'", () => {
+  it("refuses another framework's adapter, whose request its authorize hook would not understand", () => {
+    for (const adapter of [() => geordi.express(), () => geordi.fastify(), () => geordi.wrap(() => {})]) {
+      expect(adapter).toThrow(expect.objectContaining({ name: 'GeordiError', code: GeordiErrorCodes.frameworkMismatch }))
+    }
   })
 })
 

@@ -225,3 +225,62 @@ describe('the geordi-worker bin', () => {
     expect(worker.output()).toContain('SIGTERM: finishing running jobs')
   })
 })
+
+describe('geordi-worker on SIGTERM', () => {
+  /** A worker bin and a web app of its own queue, so stopping it leaves the other tests' worker alone. */
+  async function pair(extraArgs: string[]) {
+    const queue = `geordi-stop-${process.pid}-${extraArgs.length}`
+    const bin = await startWorkerBin(['--app', EXPRESS_APP, '--queue', queue, '--redis', redis.url, '--out', outDir, ...extraArgs])
+    const app = createApp({ redisUrl: redis.url, outDir, queueName: queue, env: {} })
+    const server = await listen(createServer(app))
+    return {
+      bin,
+      url: server.url,
+      close: async () => {
+        await server.close()
+        await app.geordi.close()
+        await bin.stop()
+      },
+    }
+  }
+
+  async function untilRunning(pageUrl: string, id: string): Promise<void> {
+    const statusUrl = pageUrl.replace(`__geordi__=${id}`, `__geordi__=${id}.json`)
+    const deadline = Date.now() + 20_000
+    while (((await (await get(statusUrl, ADMIN)).json()) as JobStatus).state !== 'running') {
+      expect(Date.now()).toBeLessThan(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  it('finishes the running job, then exits 0', async () => {
+    const { bin, url, close } = await pair([])
+    try {
+      const { pageUrl, id } = await startProfile(url, '/sleep?ms=1500&stop=graceful')
+      await untilRunning(pageUrl, id)
+      const exited = new Promise<number | null>((resolve) => bin.child.once('exit', resolve))
+      bin.child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(await waitForJob(pageUrl)).toMatchObject({ state: 'done', response: { statusCode: 200 } })
+    } finally {
+      await close()
+    }
+  })
+
+  it('fails a job still running after --grace-ms with ERR_GEORDI_WORKER_STOPPED, and exits 0', async () => {
+    const { bin, url, close } = await pair(['--grace-ms', '300'])
+    try {
+      const { pageUrl, id } = await startProfile(url, '/hang')
+      await untilRunning(pageUrl, id)
+      const exited = new Promise<number | null>((resolve) => bin.child.once('exit', resolve))
+      bin.child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      const status = await waitForJob(pageUrl)
+      expect(status.state).toBe('failed')
+      expect(status.error?.code).toBe(GeordiErrorCodes.workerStopped)
+      expect(bin.output()).toContain('SIGTERM: finishing running jobs (at most 300 ms)')
+    } finally {
+      await close()
+    }
+  })
+})

@@ -1,3 +1,5 @@
+// The declarations use Node's types (node:http, NodeJS.*, AbortSignal): a consumer compiling with `"types": []` still gets them.
+/// <reference types="node" preserve="true" />
 export { createStats, DOGSLOW_REPORT_CHANNEL, MiscMetric } from './stats.js'
 export { RequestMetric } from './request-metrics.js'
 export { ProcessMetric } from './process-metrics.js'

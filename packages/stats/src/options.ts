@@ -12,6 +12,7 @@ export interface ResolvedStatsOptions {
   maxPacketsInFlight: number
   dnsTtlMs: number
   requests: boolean
+  requestsWarningMs: number
   operations: boolean
   integrations: IntegrationOptions | false
   processIntervalMs: number
@@ -30,6 +31,7 @@ const STATS_OPTIONS = [
   'maxPacketsInFlight',
   'dnsTtlMs',
   'requests',
+  'requestsWarningMs',
   'operations',
   'integrations',
   'processIntervalMs',
@@ -95,6 +97,7 @@ export function resolveStatsOptions(
     maxPacketsInFlight: checkInteger('maxPacketsInFlight', options.maxPacketsInFlight ?? 100, 1, 1_000_000),
     dnsTtlMs: checkInteger('dnsTtlMs', options.dnsTtlMs ?? 60_000, 1000, 86_400_000),
     requests: bool('requests'),
+    requestsWarningMs: checkInteger('requestsWarningMs', options.requestsWarningMs ?? 60_000, 0, 86_400_000),
     operations: bool('operations'),
     integrations: integrations(options.integrations, options.operations !== false),
     processIntervalMs: checkInteger('processIntervalMs', options.processIntervalMs ?? 10_000, 0, 3_600_000),

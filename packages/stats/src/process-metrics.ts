@@ -16,6 +16,15 @@ export const ProcessMetric = {
 } as const
 
 const NS_PER_MS = 1e6
+const LOOP_RESOLUTION_MS = 20
+
+/**
+ * The histogram records how long each of its `resolution`-ms timers took to fire, so an idle loop
+ * reads the resolution itself (~20 ms), not 0. The gauges report the delay beyond it.
+ */
+function beyondResolution(ns: number): number {
+  return round(Math.max(0, ns / NS_PER_MS - LOOP_RESOLUTION_MS))
+}
 
 /**
  * Samples event-loop delay, memory and GC pauses every `intervalMs` and writes them as gauges
@@ -28,7 +37,7 @@ export function startProcessMetrics(
 ): () => void {
   // 20 ms resolution: finer sampling costs a timer wake-up each time and the graph is about
   // stalls of tens of milliseconds and more.
-  const delay = monitorEventLoopDelay({ resolution: 20 })
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
   delay.enable()
   let gcPauseMs = 0
   let gcCount = 0
@@ -42,9 +51,9 @@ export function startProcessMetrics(
   const sample = () =>
     safeExecute('stats.process', () => {
       if (delay.count > 0) {
-        transport.gauge(ProcessMetric.eventLoopDelayMean, round(delay.mean / NS_PER_MS))
-        transport.gauge(ProcessMetric.eventLoopDelayP99, round(delay.percentile(99) / NS_PER_MS))
-        transport.gauge(ProcessMetric.eventLoopDelayMax, round(delay.max / NS_PER_MS))
+        transport.gauge(ProcessMetric.eventLoopDelayMean, beyondResolution(delay.mean))
+        transport.gauge(ProcessMetric.eventLoopDelayP99, beyondResolution(delay.percentile(99)))
+        transport.gauge(ProcessMetric.eventLoopDelayMax, beyondResolution(delay.max))
       }
       delay.reset()
       const memory = process.memoryUsage()

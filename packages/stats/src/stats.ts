@@ -2,6 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import { performance } from 'node:perf_hooks'
 import { enableIntegrations, onRequestLifecycle, registerOwnSource, safeExecute, startOperation } from '@intro/core'
 import { sanitizeName } from './metric-names.js'
+import { warnWithoutRequests } from './adapter-check.js'
 import { TIMER_KIND, subscribeOperationMetrics } from './operation-metrics.js'
 import { resolveStatsOptions } from './options.js'
 import { startProcessMetrics } from './process-metrics.js'
@@ -38,6 +39,14 @@ export function createStats(options: StatsOptions = {}): Stats {
   const requests = createRequestMetrics(transport)
   const stops: Array<() => void> = []
   if (resolved.requests) stops.push(onRequestLifecycle(requests.hooks))
+  if (resolved.requests && resolved.requestsWarningMs > 0) {
+    const check = warnWithoutRequests(resolved.requestsWarningMs)
+    const stopListening = onRequestLifecycle(check.hooks)
+    stops.push(() => {
+      check.stop()
+      stopListening()
+    })
+  }
   if (resolved.operations) stops.push(subscribeOperationMetrics(transport))
   if (resolved.integrations !== false) stops.push(enableIntegrations(resolved.integrations))
   if (resolved.processIntervalMs > 0) {

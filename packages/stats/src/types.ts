@@ -63,6 +63,13 @@ export interface StatsOptions {
    */
   requests?: boolean
   /**
+   * With `requests` on, warn once (core's diagnostics, scope `stats.requests`) when no request
+   * reached any of core's adapters this long after `createStats()`: the sign of an app that
+   * never installed one. `0` turns the check off (scripts and workers that serve no requests).
+   * @defaultValue `60000`
+   */
+  requestsWarningMs?: number
+  /**
    * Record SQL and outbound HTTP timers from core's operation registry.
    * @defaultValue `true`
    */

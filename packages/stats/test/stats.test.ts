@@ -109,6 +109,40 @@ describe('createStats request metrics', () => {
     expect(last.gauges[`${p}.process.gc.pause`]).toBeGreaterThanOrEqual(0)
   })
 
+  it('reports ~0 event-loop delay for an idle loop and the length of a block for a blocked one', async () => {
+    const p = prefix()
+    stats({ prefix: p, processIntervalMs: 100 })
+    const mean = `${p}.process.event_loop.delay_mean`
+    // The monitor's own 20 ms sampling period is not delay: an idle loop reads well under it.
+    await statsd.waitFor((snapshot) => snapshot.gauges[mean] !== undefined && snapshot.gauges[mean] < 5)
+    const blockedUntil = Date.now() + 300
+    while (Date.now() < blockedUntil) {
+      // holds the loop, as a synchronous handler would
+    }
+    const max = `${p}.process.event_loop.delay_max`
+    const blocked = await statsd.waitFor((snapshot) => (snapshot.gauges[max] ?? 0) >= 250)
+    expect(blocked.gauges[max]).toBeLessThan(2000)
+  })
+
+  it('warns once when no request reaches an adapter in time, and stays quiet once one does', async () => {
+    const events: DiagnosticEvent[] = []
+    cleanups.push(onDiagnostic((event) => event.scope === 'stats.requests' && events.push(event)))
+    stats({ requestsWarningMs: 150 })
+    await eventually(() => events.length === 1)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(events).toHaveLength(1)
+    expect(events[0]?.level).toBe('warn')
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+
+    cleanups.push(onDiagnostic((event) => event.scope === 'stats.requests' && events.push(event)))
+    stats({ requestsWarningMs: 300 })
+    const server = await listen(wrapHandler((_req, res) => res.end('ok')))
+    cleanups.push(() => server.close())
+    await (await fetch(server.url)).text()
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(events).toHaveLength(1)
+  })
+
   it('counts exceptions reported by the app and dogslow reports from its channel', async () => {
     const p = prefix()
     const instance = stats({ prefix: p })

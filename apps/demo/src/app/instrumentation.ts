@@ -52,6 +52,7 @@ export function startInstrumentation(config: AppConfig, options: Instrumentation
   // ?__geordi__ for the demo admin: inline profiling in this process, or BullMQ with REDIS_URL
   // (then run apps/geordi-worker against the same output folder).
   const geordi = options.geordi === false ? undefined : createGeordi({
+    framework: 'express',
     authorize: (req) => isDemoAdmin(req),
     redisUrl: config.redisUrl,
     outDir: config.geordiDir,
