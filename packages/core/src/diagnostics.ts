@@ -11,6 +11,11 @@ export interface DiagnosticEvent {
   scope: string
   message: string
   error?: unknown
+  /**
+   * An `info` event a user should see without subscribing (a start-up choice made for them):
+   * printed to stderr like a warning when nobody subscribes. Other `info` events are not.
+   */
+  announce?: boolean
 }
 
 /** Name of the `node:diagnostics_channel` every toolkit failure is published on. */
@@ -39,13 +44,13 @@ function printFallback(event: DiagnosticEvent): void {
 /**
  * Reports a failure or notice of the toolkit. Never throws.
  *
- * Subscribers of {@link DIAGNOSTICS_CHANNEL} receive every event; with none, errors and
- * warnings are printed to stderr, rate-limited (set `INTRO_DIAGNOSTICS=silent` to mute).
+ * Subscribers of {@link DIAGNOSTICS_CHANNEL} receive every event; with none, errors, warnings
+ * and announced notices are printed to stderr, rate-limited (set `INTRO_DIAGNOSTICS=silent` to mute).
  */
 export function reportDiagnostic(event: DiagnosticEvent): void {
   try {
     if (channel.hasSubscribers) channel.publish(event)
-    else if (event.level !== 'info') printFallback(event)
+    else if (event.level !== 'info' || event.announce === true) printFallback(event)
   } catch {
     // A throwing subscriber must not turn a diagnostic into an app failure.
   }

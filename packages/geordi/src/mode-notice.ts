@@ -28,6 +28,7 @@ export function announceMode(options: { requested: GeordiMode | undefined; mode:
   const why = requested === 'auto' ? `mode auto found a Redis URL in ${redisSource(options.redisUrl, options.env)}` : 'mode queue was asked for'
   reportDiagnostic({
     level: 'info',
+    announce: true,
     scope: 'geordi.mode',
     message: `profiling jobs go to the BullMQ queue "${options.queueName}" for geordi-worker processes: ${why}`,
   })

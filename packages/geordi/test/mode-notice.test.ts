@@ -47,15 +47,26 @@ describe('geordi says where jobs run', () => {
     expect(notice?.message).toContain('REDIS_URL')
   })
 
-  it('prints the inline warning on stderr of a real process that subscribes to nothing', async () => {
+  /** stderr of a real process that creates geordi with `env` and subscribes to nothing. */
+  function stderrOfProcess(env: Record<string, string>): Promise<string> {
     const entry = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href
-    const script = `const { createGeordi } = await import(${JSON.stringify(entry)}); await createGeordi({ authorize: () => true, outDir: ${JSON.stringify(outDir)}, env: {} }).close()`
-    const stderr = await new Promise<string>((resolve, reject) => {
+    const script = `const { createGeordi } = await import(${JSON.stringify(entry)}); await createGeordi({ authorize: () => true, outDir: ${JSON.stringify(outDir)}, env: ${JSON.stringify(env)} }).close()`
+    return new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['--input-type=module', '-e', script], { env: cleanEnv(), timeout: 30_000 }, (error, _stdout, err) =>
         error ? reject(error) : resolve(err),
       )
     })
+  }
+
+  it('prints the inline warning on stderr of a real process that subscribes to nothing', async () => {
+    const stderr = await stderrOfProcess({})
     expect(stderr.match(/geordi\.mode/g)).toHaveLength(1)
     expect(stderr).toContain('not for production')
+  })
+
+  it('prints the queue choice on stderr too, once', async () => {
+    const stderr = await stderrOfProcess({ REDIS_URL: redis.url })
+    expect(stderr.match(/geordi\.mode/g)).toHaveLength(1)
+    expect(stderr).toMatch(/\[intro\] info geordi\.mode: profiling jobs go to the BullMQ queue "[^"]+" for geordi-worker processes: mode auto found a Redis URL in REDIS_URL/)
   })
 })
