@@ -94,9 +94,11 @@ describe.each(MODES)('API clients (%s mode)', (mode) => {
     const { states, final } = await followJson(new URL(res.headers.get('location')!, web.url).href)
     expect(states.at(-1)).toBe('done')
     expect(['queued', 'running', 'rendering']).toEqual(expect.arrayContaining(states.slice(0, -1)))
-    // The replay reached the route with its body, and not geordi: X-Geordi is not replayed.
-    const expected = JSON.stringify({ rounds: 600, result: crunchNumbersForGeordi(600) })
-    expect(final.response).toMatchObject({ statusCode: 200, sizeBytes: expected.length })
+    // The replay reached the route with its body (without one it answers 500), and not geordi
+    // (which would answer 202 or 405): X-Geordi is not replayed. The test itself never runs the
+    // hot function: in inline mode, optimised here first, it would show up inlined into the route.
+    expect(final.response?.statusCode).toBe(200)
+    expect(final.response?.sizeBytes).toBeGreaterThan('{"rounds":600,"result":}'.length)
     expect(((await (await get(`${web.url}${accepted.urls.status}`, ADMIN)).json()) as JobStatus).state).toBe('done')
 
     const pdf = await get(`${web.url}${final.urls.pdf}`, ADMIN)
@@ -153,7 +155,7 @@ describe.each(MODES)('API clients (%s mode)', (mode) => {
     expect(await seen.json()).toEqual({ header: null })
     const call = await get(`${web.url}/api/crunch`, { [GEORDI_HEADER]: '1', 'content-type': 'application/json' }, { method: 'POST', body: '{"rounds":2}' })
     expect(call.status).toBe(200)
-    expect(await call.json()).toEqual({ rounds: 2, result: crunchNumbersForGeordi(2) })
+    expect(await call.json()).toEqual({ rounds: 2, result: expect.any(Number) })
     // A value that does not ask for a profile does nothing, for admins too.
     const off = await get(`${web.url}/geordi-header-seen`, { ...ADMIN, [GEORDI_HEADER]: '0' })
     expect(await off.json()).toEqual({ header: null })
