@@ -6,7 +6,7 @@ import { type RedisServer, startRedis } from '@intro/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ResultStore } from '../src/result-store.js'
 // @ts-expect-error plain JavaScript fixture shared with the worker process
-import { createApp, crunchNumbersForGeordi } from './fixtures/express-app.mjs'
+import { createApp } from './fixtures/express-app.mjs'
 import { ADMIN, get, listen, pdfText, removeDir, startWorkerProcess, tempDir, type WorkerProcess, waitForJob } from './helpers.js'
 
 type StatusDocument = JobStatus & { urls: { page: string; status: string; pdf: string; svg: string; cpuprofile: string } }
@@ -107,12 +107,17 @@ describe.each(MODES)('API clients (%s mode)', (mode) => {
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-')
     const pdfPath = join(web.outDir, `${id}-api.pdf`)
     writeFileSync(pdfPath, bytes)
-    expect(pdfText(pdfPath)).toContain(crunchNumbersForGeordi.name)
+    // The route's code is the hot spot. Which frame gets the samples is V8's call: once the web
+    // process (inline mode) has optimised the route, crunchNumbersForGeordi may be inlined into it.
+    const text = pdfText(pdfPath)
+    expect(text).toContain('/api/crunch')
+    expect(text).toContain('express-app.mjs')
     const svg = await (await get(`${web.url}${final.urls.svg}`, ADMIN)).text()
     expect(svg).toContain('<svg')
-    expect(svg).toContain(crunchNumbersForGeordi.name)
-    const profile = (await (await get(`${web.url}${final.urls.cpuprofile}`, ADMIN)).json()) as { nodes: { callFrame: { functionName: string } }[] }
-    expect(profile.nodes.map((node) => node.callFrame.functionName)).toContain(crunchNumbersForGeordi.name)
+    // Graphviz writes '-' as &#45;.
+    expect(svg.replaceAll('&#45;', '-')).toContain('express-app.mjs')
+    const profile = (await (await get(`${web.url}${final.urls.cpuprofile}`, ADMIN)).json()) as { nodes: { callFrame: { url: string } }[] }
+    expect(profile.nodes.some((node) => node.callFrame.url.endsWith('/express-app.mjs'))).toBe(true)
   })
 
   it('refuses header starts as the query starts are: 405 for POST by default, 403 from another site, as JSON for JSON clients; nothing is queued', async () => {
@@ -153,9 +158,9 @@ describe.each(MODES)('API clients (%s mode)', (mode) => {
     const seen = await get(`${web.url}/geordi-header-seen`, { [GEORDI_HEADER]: '1', cookie: 'session=someone-else' })
     expect(seen.status).toBe(200)
     expect(await seen.json()).toEqual({ header: null })
-    const call = await get(`${web.url}/api/crunch`, { [GEORDI_HEADER]: '1', 'content-type': 'application/json' }, { method: 'POST', body: '{"rounds":2}' })
+    const call = await get(`${web.url}/echo`, { [GEORDI_HEADER]: '1', 'content-type': 'text/plain' }, { method: 'POST', body: 'payload' })
     expect(call.status).toBe(200)
-    expect(await call.json()).toEqual({ rounds: 2, result: expect.any(Number) })
+    expect(await call.text()).toBe('echo:payload')
     // A value that does not ask for a profile does nothing, for admins too.
     const off = await get(`${web.url}/geordi-header-seen`, { ...ADMIN, [GEORDI_HEADER]: '0' })
     expect(await off.json()).toEqual({ header: null })
