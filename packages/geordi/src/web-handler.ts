@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { redactText, redactUrl, reportDiagnostic } from '@intro/core'
+import { redactUrl, reportDiagnostic } from '@intro/core'
+import { identifyAdmin } from './admin-identity.js'
 import { geordiRequestOf, headerStartsProfiling, mayBeGeordiRequest, wantsJson } from './api-trigger.js'
 import { captureRequest, fullUrl } from './capture-request.js'
 import type { Dispatcher } from './dispatcher.js'
@@ -26,8 +27,6 @@ const HTML = 'text/html; charset=utf-8'
 const JSON_TYPE = 'application/json; charset=utf-8'
 // Reloads the waiting page for clients without JavaScript (the page's script polls faster).
 const WAITING_REFRESH_SECONDS = 2
-// An adminKey answer is shown on the recent page; longer ones are cut.
-const ADMIN_LABEL_MAX = 200
 // A job takes about a second or two; by then a slot has likely been freed.
 const RETRY_AFTER_SECONDS = 5
 const FILE_TYPES: Record<ResultFileKind, { type: string; disposition: string }> = {
@@ -189,7 +188,7 @@ export class GeordiHandler<Req> {
     this.store.verify()
     this.#maybeSweep()
     // Taken before the body is read: requests over the limit cost neither memory nor Redis.
-    const admin = await this.#admin(req, request)
+    const admin = await identifyAdmin({ req, request, hook: this.options.adminKey })
     const slot = await this.#limiter.reserve(admin.key)
     if (slot === undefined) {
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS))
@@ -252,26 +251,6 @@ export class GeordiHandler<Req> {
     const apiClient = headerStartsProfiling(req) || wantsJson(req)
     if (wantsJson(req)) return send(res, 202, JSON_TYPE, JSON.stringify({ ...status, urls }))
     send(res, apiClient ? 202 : 303, HTML, `<!doctype html><a href="${escapeHtml(urls.page)}">Profiling…</a>`)
-  }
-
-  /**
-   * Who the admin is: `key` for the pending-job limits, `label` for the recent page. The
-   * `adminKey` hook's answer, or a hash of the credentials the request carries (only a prefix
-   * is shown: it names a session without helping to guess it).
-   */
-  async #admin(req: IncomingMessage, request: Req): Promise<{ key: string; label: string }> {
-    const hook = this.options.adminKey
-    if (hook !== undefined) {
-      try {
-        const key = await hook(request)
-        if (typeof key === 'string') return { key: `hook:${key}`, label: redactText(key.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, ADMIN_LABEL_MAX)) }
-      } catch (error) {
-        reportDiagnostic({ level: 'warn', scope: 'geordi.adminKey', message: 'adminKey hook failed; using the credentials hash', error })
-      }
-    }
-    const credentials = `${req.headers.cookie ?? ''}\0${req.headers.authorization ?? ''}`
-    const hash = createHash('sha256').update(credentials).digest('base64url')
-    return { key: `credentials:${hash}`, label: `credentials ${hash.slice(0, 8)}` }
   }
 
   /** Whether a job no longer holds a slot: settled, expired, or brought to its end by {@link watchJob}. */
