@@ -29,7 +29,7 @@ const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-wid
 h1{font-size:1.4rem}code,pre{font:13px ui-monospace,monospace}pre{background:#f5f5f5;padding:.8rem;overflow:auto}
 table{border-collapse:collapse}td,th{text-align:left;padding:.2rem .8rem .2rem 0;vertical-align:top}
 .state{font-weight:600}.failed{color:#b00020}.graph{max-width:100%;border:1px solid #ddd}
-.links a{margin-right:1rem}`
+.links a{margin-right:1rem}.recent td,.recent th{white-space:nowrap}.recent td.request{white-space:normal;word-break:break-all}`
 
 /** A complete page; `nonce` allows the one inline script of the waiting page. */
 export function layout(title: string, body: string, options: { nonce?: string; refreshSeconds?: number } = {}): string {

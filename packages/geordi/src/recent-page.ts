@@ -48,11 +48,14 @@ function size(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
+// Only the URL wraps; the other columns are short.
+const REQUEST_COLUMN = 2
+
 function row(profile: RecentProfile): string {
   const { urls } = profile
   const files =
     profile.state === 'done'
-      ? ` <a href="${escapeHtml(urls.pdf)}">PDF</a> <a href="${escapeHtml(urls.svg)}">SVG</a> <a href="${escapeHtml(urls.cpuprofile)}">.cpuprofile</a>`
+      ? `<a href="${escapeHtml(urls.pdf)}">PDF</a><a href="${escapeHtml(urls.svg)}">SVG</a><a href="${escapeHtml(urls.cpuprofile)}">.cpuprofile</a>`
       : ''
   const state = profile.errorCode === undefined ? profile.state : `${profile.state} (${profile.errorCode})`
   const cells = [
@@ -65,7 +68,7 @@ function row(profile: RecentProfile): string {
     escapeHtml(size(profile.filesBytes)),
     `<span class="links"><a href="${escapeHtml(urls.page)}">open</a>${files}</span>`,
   ]
-  return `<tr>${cells.map((cell) => `<td>${cell}</td>`).join('')}</tr>`
+  return `<tr>${cells.map((cell, at) => (at === REQUEST_COLUMN ? `<td class="request">${cell}</td>` : `<td>${cell}</td>`)).join('')}</tr>`
 }
 
 /** The admin page listing recent profiles: who, what (redacted), when, how big, and links. */
@@ -74,7 +77,7 @@ export function recentPage(profiles: readonly RecentProfile[], nonce: string): s
   const table =
     profiles.length === 0
       ? '<p>No profiles yet: add <code>?__geordi__</code> to a URL of this app to make one.</p>'
-      : `<table><tr>${head}</tr>${profiles.map(row).join('')}</table>`
+      : `<table class="recent"><tr>${head}</tr>${profiles.map(row).join('')}</table>`
   const body = `<h1>Recent profiles</h1><p>The ${RECENT_LIMIT} newest results kept in the results directory, newest first; URLs are redacted.</p>${table}`
   return layout('geordi: recent profiles', body, { nonce })
 }

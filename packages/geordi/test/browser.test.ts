@@ -95,6 +95,12 @@ describe('an admin in a real browser', () => {
     expect(download.suggestedFilename()).toMatch(/^geordi-[A-Za-z0-9_-]{24}\.pdf$/)
     expect(readFileSync(pdfPath).subarray(0, 5).toString('latin1')).toBe('%PDF-')
     expect(pdfText(pdfPath)).toContain(crunchNumbersForGeordi.name)
+    // The admin's list of recent profiles names this one and links to its page.
+    const id = /__geordi__=([A-Za-z0-9_-]{24})$/.exec(pageUrl)![1]!
+    await page.goto(`${web.url}/?__geordi__=recent`)
+    expect(await page.title()).toBe('geordi: recent profiles')
+    await expect(page.locator(`a[href="/?__geordi__=${id}"]`).count()).resolves.toBe(1)
+    await page.screenshot({ path: join(screenshots, 'recent.png'), fullPage: true })
     expect(problems).toEqual([])
 
     // Opened on its own, the call graph keeps every label inside its box, whatever sans-serif
