@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit'
 
 // Graphviz sizes each box for Helvetica (its font metrics are built in). A browser without
 // Helvetica or a metric twin (Arial, Liberation Sans, Nimbus Sans) draws the labels in its
-// sans-serif, DejaVu Sans on Debian, ~12% wider: labels spill out of their boxes and neighbours
+// sans-serif, DejaVu Sans on Debian, 12–14% wider on call-graph labels: they spill out of their boxes and neighbours
 // overlap. `textLength` tells the browser the width Graphviz planned, so whatever font it picks
 // is fitted to it (scaled a little, never overflowing).
 const TEXT = /<text\b([^>]*?)\sfont-size="([\d.]+)"([^>]*)>([^<]*)<\/text>/g
