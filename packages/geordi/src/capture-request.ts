@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { GEORDI_HEADER } from './api-trigger.js'
 import { GeordiError, GeordiErrorCodes } from './errors.js'
 import type { CapturedRequest } from './job-data.js'
 
 // Connection-level headers describe the admin's connection, not the request; the replay opens
 // its own connection and Node recomputes the framing (content-length) from the captured body.
-const HOP_BY_HOP = new Set([
+const NOT_REPLAYED = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -16,6 +17,8 @@ const HOP_BY_HOP = new Set([
   'expect',
   'content-length',
   'http2-settings',
+  // Not hop-by-hop, but geordi's own trigger: replayed, it would start a profile of the replay.
+  GEORDI_HEADER,
 ])
 
 function hasBody(req: IncomingMessage): boolean {
@@ -52,7 +55,7 @@ export async function captureRequest(req: IncomingMessage, strippedUrl: string, 
   const raw = req.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!
-    if (!HOP_BY_HOP.has(name.toLowerCase())) headers.push([name, raw[i + 1]!])
+    if (!NOT_REPLAYED.has(name.toLowerCase())) headers.push([name, raw[i + 1]!])
   }
   const captured: CapturedRequest = {
     method: req.method ?? 'GET',

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { registerOwnSource, reportDiagnostic } from '@intro/core'
-import { GEORDI_PARAM, mayCarryGeordiParam, withoutGeordiParam } from './geordi-param.js'
+import { GEORDI_HEADER, mayBeGeordiRequest } from './api-trigger.js'
+import { GEORDI_PARAM, withoutGeordiParam } from './geordi-param.js'
 import { announceMode } from './mode-notice.js'
 import { resolveGeordiOptions } from './options.js'
 import { TECHNICAL_PAGE_HEADERS, technicalErrorPage } from './technical-error-page.js'
@@ -87,11 +88,13 @@ export interface Geordi<Req = IncomingMessage> {
 }
 
 /**
- * Requests geordi does not answer reach the app as if `__geordi__` were absent: it is removed
- * from the URL (and so from Express's `req.query`, Koa's `ctx.query`), also for a user who
- * is not authorized to see that the parameter means anything.
+ * Requests geordi does not answer reach the app as if `__geordi__` and `X-Geordi` were absent:
+ * the parameter is removed from the URL (and so from Express's `req.query`, Koa's `ctx.query`)
+ * and the header from `req.headers`, also for a user who is not authorized to see that they
+ * mean anything.
  */
 function hideGeordiParam(req: IncomingMessage & { originalUrl?: string }): void {
+  if (req.headers[GEORDI_HEADER] !== undefined) delete req.headers[GEORDI_HEADER]
   const url = withoutGeordiParam(req.url)
   if (url !== undefined) req.url = url
   const original = withoutGeordiParam(req.originalUrl)
@@ -172,7 +175,7 @@ export function createGeordi<Req>(options: GeordiOptions<Req> = {}): Geordi<Req>
     express: () => {
       assertAdapterFits(resolved.framework, 'express')
       return function geordiExpress(req, res, next) {
-        if (!mayCarryGeordiParam(req.url)) return next()
+        if (!mayBeGeordiRequest(req)) return next()
         const pass = () => {
           hideGeordiParam(req)
           next()
@@ -190,7 +193,7 @@ export function createGeordi<Req>(options: GeordiOptions<Req> = {}): Geordi<Req>
       assertAdapterFits(resolved.framework, 'fastify')
       const plugin = ((instance, _options, done) => {
         instance.addHook('onRequest', (request, reply, next) => {
-          if (!mayCarryGeordiParam(request.raw.url)) return next()
+          if (!mayBeGeordiRequest(request.raw)) return next()
           // Fastify has parsed the query already: the parameter goes from both.
           const pass = () => {
             hideGeordiParam(request.raw)
@@ -218,7 +221,7 @@ export function createGeordi<Req>(options: GeordiOptions<Req> = {}): Geordi<Req>
     koa: () => {
       assertAdapterFits(resolved.framework, 'koa')
       return async function geordiKoa(ctx, next) {
-        if (!mayCarryGeordiParam(ctx.req.url)) return next()
+        if (!mayBeGeordiRequest(ctx.req)) return next()
         if (await handler.handle(ctx.req, ctx.res, ctx as Req)) {
           ctx.respond = false
           return
@@ -255,7 +258,7 @@ export function createGeordi<Req>(options: GeordiOptions<Req> = {}): Geordi<Req>
           }
           if (result instanceof Promise) result.catch(onError)
         }
-        if (!mayCarryGeordiParam(req.url)) return run()
+        if (!mayBeGeordiRequest(req)) return run()
         const pass = () => {
           hideGeordiParam(req)
           run()

@@ -10,6 +10,7 @@ export type GeordiRequest =
   | { kind: 'page'; id: string }
   | { kind: 'status'; id: string }
   | { kind: 'file'; id: string; file: ResultFileKind }
+  | { kind: 'recent' }
   | { kind: 'invalid' }
 
 /** A URL's geordi parameter, and the URL without it. */
@@ -20,6 +21,8 @@ export interface ParsedGeordiUrl {
 }
 
 const START_VALUES = new Set(['', '1', 'true', 'start'])
+/** `?__geordi__=recent`: the admin page listing recent profiles. */
+export const RECENT_VALUE = 'recent'
 const SUFFIXES: Record<string, ResultFileKind | 'status'> = {
   json: 'status',
   pdf: 'pdf',
@@ -62,6 +65,7 @@ export function parseGeordiUrl(url: string): ParsedGeordiUrl | undefined {
 
 function classify(value: string): GeordiRequest {
   if (START_VALUES.has(value)) return { kind: 'start' }
+  if (value === RECENT_VALUE) return { kind: 'recent' }
   const dot = value.indexOf('.')
   const id = dot === -1 ? value : value.slice(0, dot)
   if (!isResultId(id)) return { kind: 'invalid' }

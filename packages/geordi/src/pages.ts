@@ -29,7 +29,7 @@ const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-wid
 h1{font-size:1.4rem}code,pre{font:13px ui-monospace,monospace}pre{background:#f5f5f5;padding:.8rem;overflow:auto}
 table{border-collapse:collapse}td,th{text-align:left;padding:.2rem .8rem .2rem 0;vertical-align:top}
 .state{font-weight:600}.failed{color:#b00020}.graph{max-width:100%;border:1px solid #ddd}
-.links a{margin-right:1rem}`
+.links a{margin-right:1rem}.recent td,.recent th{white-space:nowrap}.recent td.request{white-space:normal;word-break:break-all}`
 
 /** A complete page; `nonce` allows the one inline script of the waiting page. */
 export function layout(title: string, body: string, options: { nonce?: string; refreshSeconds?: number } = {}): string {
@@ -47,9 +47,15 @@ function ms(value: number | undefined): string | undefined {
   return value === undefined ? undefined : `${Math.round(value)} ms`
 }
 
-function summary(status: JobStatus): string {
+function stateText(status: JobStatus): string {
+  return status.stage && status.stage !== status.state && status.state !== 'done' ? `${status.state} (${status.stage})` : status.state
+}
+
+/** The job's facts; `liveState` is the waiting page's state cell, which its script keeps current. */
+function summary(status: JobStatus, liveState?: string): string {
   const { request, response, timings } = status
-  return `<table>${row('Request', `${request.method} ${request.url}`)}${row('State', status.stage && status.state !== 'done' ? `${status.state} (${status.stage})` : status.state)}
+  const state = liveState === undefined ? row('State', stateText(status)) : `<tr><th>State</th><td>${liveState}</td></tr>`
+  return `<table>${row('Request', `${request.method} ${request.url}`)}${state}
 ${row('Worker', status.workerHost)}${row('Status', response?.statusCode)}${row('Response size', response === undefined ? undefined : `${response.sizeBytes} bytes`)}
 ${row('Wall time', ms(timings?.wallMs))}${row('CPU time', ms(timings?.cpuMs))}${row('Queued', ms(timings?.queuedMs))}${row('Rendering', ms(timings?.renderMs))}
 ${row('Job', status.id)}${row('Expires', new Date(status.expiresAt).toISOString())}</table>`
@@ -62,7 +68,8 @@ function poll(){fetch(${scriptJson(urls.status)},{cache:'no-store'}).then(functi
 s.textContent=j.state+(j.stage&&j.stage!==j.state?' ('+j.stage+')':'');if(j.state==='done'||j.state==='failed'){location.reload()}else{setTimeout(poll,500)}
 }).catch(function(){setTimeout(poll,2000)})}setTimeout(poll,300)})()</script>`
   const body = `<h1>Profiling ${escapeHtml(status.request.method)} ${escapeHtml(status.request.url)}</h1>
-<p>State: <span id="state" class="state">${escapeHtml(status.state)}</span></p>${summary(status)}${script}`
+<p>The request is being replayed under the CPU profiler; this page shows the result when it is ready.</p>
+${summary(status, `<span id="state" class="state">${escapeHtml(stateText(status))}</span>`)}${script}`
   return layout('geordi: profiling…', body, { nonce, refreshSeconds: 2 })
 }
 

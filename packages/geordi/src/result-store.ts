@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ReadStream } from 'node:fs'
 import { ensurePrivateDir } from './private-dir.js'
@@ -12,6 +12,8 @@ const STATUS_FILE = 'status.json'
 const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW
 const REWRITE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
 const FINAL_STATES = new Set(['done', 'failed'])
+// Status files read at once when listing recent results.
+const READ_BATCH = 32
 
 /** True for `done` and `failed`. */
 export function isFinal(status: Pick<JobStatus, 'state'>): boolean {
@@ -150,6 +152,35 @@ export class ResultStore {
       await handle.close()
       return undefined
     }
+  }
+
+  /**
+   * The newest `limit` results, newest first (expired ones are left out and removed). Every job
+   * directory's status is read, a few at a time: the results directory holds at most
+   * `resultTtlMs` worth of jobs.
+   */
+  async recent(limit: number, now = Date.now()): Promise<JobStatus[]> {
+    this.verify()
+    const ids = (await readdir(this.root).catch(() => [] as string[])).filter(isResultId)
+    const statuses: JobStatus[] = []
+    for (let at = 0; at < ids.length; at += READ_BATCH) {
+      const batch = await Promise.all(ids.slice(at, at + READ_BATCH).map((id) => this.read(id, now).catch(() => undefined)))
+      for (const status of batch) if (status !== undefined) statuses.push(status)
+    }
+    return statuses.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
+  }
+
+  /** Bytes on disk of a job's result files (PDF, SVG, profile); symlinks are not followed. */
+  async filesSize(id: string): Promise<number> {
+    const sizes = await Promise.all(
+      (Object.keys(ResultFiles) as ResultFileKind[]).map((kind) =>
+        lstat(this.filePath(id, kind)).then(
+          (info) => (info.isFile() ? info.size : 0),
+          () => 0,
+        ),
+      ),
+    )
+    return sizes.reduce((sum, size) => sum + size, 0)
   }
 
   async remove(id: string): Promise<void> {

@@ -229,6 +229,11 @@ export interface JobStatus {
   workerHost?: string
   limits: { timeLimitMs: number; queueTimeoutMs: number; renderTimeoutMs: number }
   request: { method: string; url: string }
+  /**
+   * Who started the job, as `adminKey` names them (redacted like any text), or `credentials
+   * <hash prefix>` without that hook; shown on the `?__geordi__=recent` page.
+   */
+  admin?: string
   response?: { statusCode: number; headers: Record<string, unknown>; sizeBytes: number }
   timings?: { queuedMs?: number; wallMs?: number; cpuMs?: number; renderMs?: number }
   /** Basenames inside the job's directory, once written. */

@@ -1,17 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { redactUrl, reportDiagnostic } from '@intro/core'
+import { identifyAdmin } from './admin-identity.js'
+import { geordiRequestOf, headerStartsProfiling, mayBeGeordiRequest, wantsJson } from './api-trigger.js'
 import { captureRequest, fullUrl } from './capture-request.js'
 import type { Dispatcher } from './dispatcher.js'
 import { GeordiError, GeordiErrorCodes } from './errors.js'
-import { type GeordiRequest, geordiUrl, mayCarryGeordiParam, parseGeordiUrl, sameOriginPath } from './geordi-param.js'
+import { type GeordiRequest, geordiUrl, sameOriginPath } from './geordi-param.js'
 import { InlineDispatcher } from './inline-dispatcher.js'
 import { JobLimiter, type JobSlot } from './job-limiter.js'
 import type { GeordiJobData } from './job-data.js'
 import type { ResolvedGeordiOptions } from './options.js'
 import { escapeHtml, type JobUrls, failedPage, messagePage, resultPage, waitingPage } from './pages.js'
 import { QueueDispatcher } from './queue-dispatcher.js'
+import { recentPage, recentProfiles } from './recent-page.js'
 import type { ReplayTarget } from './replay.js'
 import { newResultId } from './result-id.js'
 import { isFinal, ResultStore } from './result-store.js'
@@ -20,6 +23,10 @@ import type { JobStatus, ResultFileKind } from './types.js'
 import { watchJob } from './watch-job.js'
 
 const SWEEP_EVERY_MS = 60_000
+const HTML = 'text/html; charset=utf-8'
+const JSON_TYPE = 'application/json; charset=utf-8'
+// Reloads the waiting page for clients without JavaScript (the page's script polls faster).
+const WAITING_REFRESH_SECONDS = 2
 // A job takes about a second or two; by then a slot has likely been freed.
 const RETRY_AFTER_SECONDS = 5
 const FILE_TYPES: Record<ResultFileKind, { type: string; disposition: string }> = {
@@ -46,6 +53,12 @@ function send(res: ServerResponse, statusCode: number, type: string, body: strin
   res.setHeader('Content-Type', type)
   res.setHeader('Content-Length', Buffer.byteLength(body))
   res.end(body)
+}
+
+/** An error or refusal: a short page, or `{ error: { code, message } }` for a client asking for JSON. */
+function sendMessage(res: ServerResponse, statusCode: number, title: string, code: string, message: string, nonce: string): void {
+  if (wantsJson(res.req)) send(res, statusCode, JSON_TYPE, JSON.stringify({ error: { code, message } }))
+  else send(res, statusCode, HTML, messagePage(title, code, message, nonce))
 }
 
 /** Where this web server can be reached from inside its own process (inline mode). */
@@ -94,8 +107,8 @@ export class GeordiHandler<Req> {
 
   /** Answers the request when it is an authorized geordi request; otherwise returns false and does nothing. */
   async handle(req: IncomingMessage, res: ServerResponse, request: Req): Promise<boolean> {
-    if (!mayCarryGeordiParam(req.url)) return false
-    const parsed = parseGeordiUrl(req.url!)
+    if (!mayBeGeordiRequest(req)) return false
+    const parsed = geordiRequestOf(req)
     if (parsed === undefined || !(await this.isAuthorized(request))) return false
     const nonce = randomBytes(12).toString('base64')
     pageHeaders(res, nonce)
@@ -105,8 +118,8 @@ export class GeordiHandler<Req> {
       const unsafeDir = error instanceof GeordiError && error.code === GeordiErrorCodes.unsafeOutDir
       reportDiagnostic({ level: 'error', scope: 'geordi.handler', message: unsafeDir ? error.message : 'serving a geordi request failed', error })
       if (res.headersSent) res.destroy()
-      else if (unsafeDir) send(res, 503, 'text/html; charset=utf-8', messagePage('Profiling unavailable', error.code, 'the results directory is not safe to use; see the diagnostics', nonce))
-      else send(res, 500, 'text/html; charset=utf-8', messagePage('Internal error', 'ERR_GEORDI_INTERNAL', 'geordi could not serve this request; see the diagnostics', nonce))
+      else if (unsafeDir) sendMessage(res, 503, 'Profiling unavailable', error.code, 'the results directory is not safe to use; see the diagnostics', nonce)
+      else sendMessage(res, 500, 'Internal error', 'ERR_GEORDI_INTERNAL', 'geordi could not serve this request; see the diagnostics', nonce)
     }
     return true
   }
@@ -117,23 +130,34 @@ export class GeordiHandler<Req> {
         return this.#start(strippedUrl, req, res, request, nonce)
       case 'invalid':
         return this.#notFound(res, nonce)
+      case 'recent':
+        return this.#recent(strippedUrl, res, nonce)
       default: {
         const stored = await this.store.read(geordi.id)
         if (stored === undefined) return this.#notFound(res, nonce)
         const status = await watchJob(stored, this.dispatcher, this.store)
         const urls = jobUrls(strippedUrl, status.id)
         jobHeaders(res, status, urls)
-        if (geordi.kind === 'status') return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ ...status, urls }))
         if (geordi.kind === 'file') return this.#file(res, status, geordi.file, nonce)
+        if (geordi.kind === 'status' || wantsJson(req)) return send(res, 200, JSON_TYPE, JSON.stringify({ ...status, urls }))
+        if (!isFinal(status)) res.setHeader('Refresh', String(WAITING_REFRESH_SECONDS))
         const html =
           status.state === 'done' ? resultPage(status, urls, nonce) : status.state === 'failed' ? failedPage(status, nonce) : waitingPage(status, urls, nonce)
-        return send(res, 200, 'text/html; charset=utf-8', html)
+        return send(res, 200, HTML, html)
       }
     }
   }
 
   #notFound(res: ServerResponse, nonce: string): void {
-    send(res, 404, 'text/html; charset=utf-8', messagePage('Not found', 'ERR_GEORDI_NOT_FOUND', 'no such profiling result, or it has expired', nonce))
+    sendMessage(res, 404, 'Not found', 'ERR_GEORDI_NOT_FOUND', 'no such profiling result, or it has expired', nonce)
+  }
+
+  /** `?__geordi__=recent`: links carry the listing's path only, never its query (which may hold secrets). */
+  async #recent(strippedUrl: string, res: ServerResponse, nonce: string): Promise<void> {
+    const path = strippedUrl.split('?')[0] ?? '/'
+    const profiles = await recentProfiles(this.store, (id) => jobUrls(path, id))
+    if (wantsJson(res.req)) return send(res, 200, JSON_TYPE, JSON.stringify({ profiles }))
+    send(res, 200, HTML, recentPage(profiles, nonce))
   }
 
   async #file(res: ServerResponse, status: JobStatus, kind: ResultFileKind, nonce: string): Promise<void> {
@@ -159,26 +183,27 @@ export class GeordiHandler<Req> {
     const refusal = startRefusal(req, this.options.replayUnsafeMethods)
     if (refusal !== undefined) {
       if (refusal.statusCode === 405) res.setHeader('Allow', 'GET, HEAD')
-      return send(res, refusal.statusCode, 'text/html; charset=utf-8', messagePage(refusal.title, refusal.code, refusal.message, nonce))
+      return sendMessage(res, refusal.statusCode, refusal.title, refusal.code, refusal.message, nonce)
     }
     this.store.verify()
     this.#maybeSweep()
     // Taken before the body is read: requests over the limit cost neither memory nor Redis.
-    const slot = await this.#limiter.reserve(await this.#adminKey(req, request))
+    const admin = await identifyAdmin({ req, request, hook: this.options.adminKey })
+    const slot = await this.#limiter.reserve(admin.key)
     if (slot === undefined) {
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS))
       const message = `too many profiling jobs are unfinished (at most ${this.options.maxPendingJobsPerAdmin} per admin, ${this.options.maxPendingJobs} in all); try again once one has finished`
-      return send(res, 429, 'text/html; charset=utf-8', messagePage('Too many profiling jobs', GeordiErrorCodes.tooManyJobs, message, nonce))
+      return sendMessage(res, 429, 'Too many profiling jobs', GeordiErrorCodes.tooManyJobs, message, nonce)
     }
     try {
-      await this.#enqueue(strippedUrl, req, res, slot, nonce)
+      await this.#enqueue(strippedUrl, req, res, slot, admin.label, nonce)
     } catch (error) {
       slot.release()
       throw error
     }
   }
 
-  async #enqueue(strippedUrl: string, req: IncomingMessage, res: ServerResponse, slot: JobSlot, nonce: string): Promise<void> {
+  async #enqueue(strippedUrl: string, req: IncomingMessage, res: ServerResponse, slot: JobSlot, admin: string, nonce: string): Promise<void> {
     const { options } = this
     let captured: GeordiJobData['request']
     try {
@@ -186,12 +211,12 @@ export class GeordiHandler<Req> {
     } catch (error) {
       if (!(error instanceof GeordiError)) throw error
       slot.release()
-      return send(res, 413, 'text/html; charset=utf-8', messagePage('Request body too large', error.code, error.message, nonce))
+      return sendMessage(res, 413, 'Request body too large', error.code, error.message, nonce)
     }
     const now = Date.now()
     const id = newResultId()
     const limits = { timeLimitMs: options.timeLimitMs, queueTimeoutMs: options.queueTimeoutMs, renderTimeoutMs: options.renderTimeoutMs }
-    await this.store.create({
+    const status: JobStatus = {
       version: 1,
       id,
       state: 'queued',
@@ -201,7 +226,9 @@ export class GeordiHandler<Req> {
       mode: this.dispatcher.mode,
       limits,
       request: { method: captured.method, url: redactUrl(fullUrl(captured)) },
-    })
+      admin,
+    }
+    await this.store.create(status)
     slot.assign(id)
     const data: GeordiJobData = { version: 1, id, createdAt: now, request: captured, samplingIntervalUs: options.samplingIntervalUs, resultTtlMs: options.resultTtlMs, ...limits }
     try {
@@ -213,28 +240,17 @@ export class GeordiHandler<Req> {
       slot.release()
       reportDiagnostic({ level: 'error', scope: 'geordi.queue', message: 'could not queue a profiling job', error })
       res.setHeader('X-Geordi-Job', id)
-      return send(res, 503, 'text/html; charset=utf-8', messagePage('Profiling unavailable', code, message, nonce))
+      return sendMessage(res, 503, 'Profiling unavailable', code, message, nonce)
     }
     this.#expireIfNotTaken(id)
-    const location = geordiUrl(sameOriginPath(strippedUrl), id)
-    res.setHeader('Location', location)
+    const urls = jobUrls(strippedUrl, id)
+    res.setHeader('Location', urls.page)
+    res.setHeader('Geordi-Result', urls.page)
     res.setHeader('X-Geordi-Job', id)
-    send(res, 303, 'text/html; charset=utf-8', `<!doctype html><a href="${escapeHtml(location)}">Profiling…</a>`)
-  }
-
-  /** The `adminKey` hook's answer, or a hash of the credentials the request carries. */
-  async #adminKey(req: IncomingMessage, request: Req): Promise<string> {
-    const hook = this.options.adminKey
-    if (hook !== undefined) {
-      try {
-        const key = await hook(request)
-        if (typeof key === 'string') return `hook:${key}`
-      } catch (error) {
-        reportDiagnostic({ level: 'warn', scope: 'geordi.adminKey', message: 'adminKey hook failed; using the credentials hash', error })
-      }
-    }
-    const credentials = `${req.headers.cookie ?? ''}\0${req.headers.authorization ?? ''}`
-    return `credentials:${createHash('sha256').update(credentials).digest('base64url')}`
+    // API clients (X-Geordi, or asking for JSON) get 202 and poll; a browser follows the 303 to the waiting page.
+    const apiClient = headerStartsProfiling(req) || wantsJson(req)
+    if (wantsJson(req)) return send(res, 202, JSON_TYPE, JSON.stringify({ ...status, urls }))
+    send(res, apiClient ? 202 : 303, HTML, `<!doctype html><a href="${escapeHtml(urls.page)}">Profiling…</a>`)
   }
 
   /** Whether a job no longer holds a slot: settled, expired, or brought to its end by {@link watchJob}. */

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { buildCallGraph } from './call-graph.js'
 import { layoutCallGraph } from './layout.js'
 import { renderPdf } from './pdf.js'
+import { fitSvgText } from './svg-text-fit.js'
 import { copyToPrivateFile, writePrivateFile } from './private-file.js'
 import { describeTarget } from './pdf-summary.js'
 import { redactReportUrl, reportSecretMatcher } from './redact.js'
@@ -68,7 +69,7 @@ export async function renderProfileReport(input: RenderReportInput): Promise<Ren
   }
   await stage('write', async () => {
     await mkdir(input.outDir, { recursive: true, mode: 0o700 })
-    await Promise.all([writePrivateFile(paths.pdfPath, pdf), writePrivateFile(paths.svgPath, svg), writeProfile(input, paths.profilePath)])
+    await Promise.all([writePrivateFile(paths.pdfPath, pdf), writePrivateFile(paths.svgPath, fitSvgText(svg)), writeProfile(input, paths.profilePath)])
   })
   return {
     ...paths,
