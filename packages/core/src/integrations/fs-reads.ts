@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import { syncBuiltinESMExports } from 'node:module'
 import { getContext } from '../context.js'
-import { type OperationHandle, startOperation } from '../operations.js'
+import { type OperationHandle, startShallowOperation } from '../operations.js'
 import { unwrapMethod, wrapMethod } from './patch.js'
 import { integrationState, recording, sharedInstall } from './state.js'
 
@@ -17,18 +17,28 @@ function describePath(target: unknown): string {
   return typeof fd === 'number' ? `fd ${fd}` : 'file'
 }
 
-// Only inside a request: a read at start-up has no report to name it in, and a static file
-// server's reads pay for the stack capture only while serving. The capture (~2.5 µs on an idle
-// machine, formatted only if a report reads it) is what names the app's line.
-function track(verb: string, target: unknown): OperationHandle | undefined {
+// Only inside a request: a read at start-up has no report to name it in. The stack capture is
+// what names the app's line; formatted only if a report reads it, it is still the main cost
+// (bench/integrations, `integrations-fs-stream-cpu`), so it starts at the app's call of the
+// patched function (`patched`) and takes 8 frames.
+function track(verb: string, target: unknown, patched: Function): OperationHandle | undefined {
   if (!recording('fs') || getContext() === undefined) return undefined
-  return startOperation({ kind: 'fs', description: `${verb} ${describePath(target)}`, attributes: { operation: verb } })
+  return startShallowOperation({ kind: 'fs', description: `${verb} ${describePath(target)}`, attributes: { operation: verb } }, patched)
 }
 
-function untilSettled(original: AnyFunction, verb: string, target: (self: unknown, args: unknown[]) => unknown): AnyFunction {
-  return function (this: unknown, ...args: unknown[]): unknown {
-    const handle = track(verb, target(this, args))
-    if (handle === undefined) return original.apply(this, args)
+function untilSettled(
+  original: AnyFunction,
+  verb: string,
+  target: (self: unknown, args: unknown[]) => unknown,
+  onResult?: (result: unknown) => void,
+): AnyFunction {
+  return function untilSettledWrapper(this: unknown, ...args: unknown[]): unknown {
+    const handle = track(verb, target(this, args), untilSettledWrapper)
+    if (handle === undefined) {
+      const result = original.apply(this, args)
+      onResult?.(result)
+      return result
+    }
     let result: unknown
     try {
       result = original.apply(this, args)
@@ -36,6 +46,7 @@ function untilSettled(original: AnyFunction, verb: string, target: (self: unknow
       handle.end(error)
       throw error
     }
+    onResult?.(result)
     if (!(result instanceof Promise)) {
       handle.end()
       return result
@@ -50,8 +61,8 @@ function untilSettled(original: AnyFunction, verb: string, target: (self: unknow
 }
 
 function createReadStream(original: AnyFunction): AnyFunction {
-  return function (this: unknown, ...args: unknown[]): unknown {
-    const handle = track('read', args[0])
+  return function createReadStreamWrapper(this: unknown, ...args: unknown[]): unknown {
+    const handle = track('read', args[0], createReadStreamWrapper)
     const stream = original.apply(this, args) as fs.ReadStream
     // 'close' follows 'end', an error and destroy() alike (fs streams auto-destroy); an 'error'
     // listener would make an unhandled stream error silently handled.
@@ -83,19 +94,15 @@ function wrapFileHandle(handle: unknown): void {
   wrapMethod(proto, 'readFile', (original) => untilSettled(original, 'read', self))
 }
 
-function open(original: AnyFunction): AnyFunction {
-  const tracked = untilSettled(original, 'open', firstArg)
-  return function (this: unknown, ...args: unknown[]): unknown {
-    const result = tracked.apply(this, args)
-    if (fsReadsState().fileHandle === undefined && result instanceof Promise) result.then(wrapFileHandle, () => {})
-    return result
-  }
+// FileHandle's prototype is reached through the first handle `open()` resolves with.
+function learnFileHandle(result: unknown): void {
+  if (fsReadsState().fileHandle === undefined && result instanceof Promise) result.then(wrapFileHandle, () => {})
 }
 
 function install(): void {
   wrapMethod(fs, 'createReadStream', createReadStream)
   wrapMethod(fsp, 'readFile', (original) => untilSettled(original, 'read', firstArg))
-  wrapMethod(fsp, 'open', open)
+  wrapMethod(fsp, 'open', (original) => untilSettled(original, 'open', firstArg, learnFileHandle))
   syncBuiltinESMExports()
 }
 
