@@ -120,8 +120,9 @@ function uninstall(): void {
 }
 
 /**
- * Patches the file reads that can wait without bound — on a FIFO, a terminal, a device —
- * once per process: `fs.createReadStream` (until the stream's `'close'`),
+ * Patches the file read calls that can wait without bound — on a FIFO, a terminal, a device;
+ * a file's type is unknown before its `open()`, which is what blocks on a FIFO, so regular files
+ * are recorded too and end at once — once per process: `fs.createReadStream` (until the stream's `'close'`),
  * `fs.promises.readFile`, `fs.promises.open` and a `FileHandle`'s `read()` / `readFile()`
  * (until they settle), the ESM named exports too. Each is an `fs` operation of the request that
  * started it; reads outside any request are not recorded. Returns the function that stops this
