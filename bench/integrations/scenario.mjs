@@ -3,7 +3,11 @@
 // query and a real fetch to a node:http server on 127.0.0.1. Arms alternate in one process: an
 // arm's first call switches the integrations on or off (once per timed pass of hundreds of calls),
 // and every call runs inside a request context, as in an app.
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startPostgres } from '@intro/test-utils'
 import pg from 'pg'
 import { runMicroScenario } from '../lib/index.mjs'
@@ -104,6 +108,81 @@ try {
     rounds: 10,
     arms: [arm('no integrations', false, get), arm('integrations on (dogslow / stats default)', true, get)],
   })
+  // What a static file server does per file: fs.createReadStream read to its end, and
+  // fs.promises.readFile, of a 1 KB regular file. Only the fs integration is switched, so the
+  // arms differ by its wrapper alone (a context lookup, an operation with its stack capture,
+  // a 'close' listener).
+  const file = join(tmpdir(), `intro-bench-${process.pid}.txt`)
+  fs.writeFileSync(file, 'x'.repeat(1024))
+  let stopFs
+  const fsArm = (name, on, call) => ({
+    name,
+    fn: () => {
+      if (on && stopFs === undefined) stopFs = core.enableIntegrations({ pg: false, mysql2: false, ioredis: false, fetch: false, http: false, childProcess: false })
+      if (!on && stopFs !== undefined) {
+        stopFs()
+        stopFs = undefined
+      }
+      return inRequest(call)
+    },
+  })
+  const stream = () =>
+    new Promise((resolve, reject) => {
+      fs.createReadStream(file).on('data', () => {}).on('error', reject).on('close', resolve)
+    })
+  try {
+    await runMicroScenario({
+      name: 'integrations-fs-stream',
+      title: "core's integrations: one fs.createReadStream, idle",
+      description:
+        "fs.createReadStream of a 1 KB regular file read to its end (what a static file server does per file), inside a request context, without and with core's fs integration (an operation: a stack capture formatted only if a report reads it, and a 'close' listener).",
+      iterations: 2000,
+      rounds: 10,
+      arms: [fsArm('fs integration off', false, stream), fsArm('fs integration on (dogslow / stats default)', true, stream)],
+    })
+    // The wrapper's own CPU, without the thread pool's noise: a stream whose `fs` answers at
+    // once (an empty file, no I/O), read to its 'close' (where the operation ends). At the top of
+    // a stack and 30 frames deep, as in a framework's middleware chain: the stack capture's cost
+    // grows with the depth.
+    const noIo = {
+      open: (_path, _flags, _mode, done) => process.nextTick(done, null, 99),
+      read: (_fd, buffer, _offset, _length, _position, done) => process.nextTick(done, null, 0, buffer),
+      close: (_fd, done) => process.nextTick(done, null),
+    }
+    const streamOnFd = () =>
+      new Promise((resolve) => {
+        fs.createReadStream(file, { fs: noIo }).once('close', resolve).resume()
+      })
+    const deep = (depth, fn) => (depth === 0 ? fn() : deep(depth - 1, fn))
+    const streamOnFdDeep = () => deep(30, streamOnFd)
+    await runMicroScenario({
+      name: 'integrations-fs-stream-cpu',
+      clock: 'cpu',
+      title: "core's integrations: the fs patch's own CPU per createReadStream",
+      description:
+        "fs.createReadStream with an `fs` option that answers at once (no I/O), read to its 'close', inside a request context, with core's fs integration off and on, at the top of the stack and 30 frames deep; process CPU time per call, not wall time.",
+      iterations: 5000,
+      rounds: 15,
+      arms: [
+        fsArm('fs integration off', false, streamOnFd),
+        fsArm('fs integration on', true, streamOnFd),
+        fsArm('fs integration off, 30 frames deep', false, streamOnFdDeep),
+        fsArm('fs integration on, 30 frames deep', true, streamOnFdDeep),
+      ],
+    })
+    const readWhole = () => fsp.readFile(file)
+    await runMicroScenario({
+      name: 'integrations-fs-readfile',
+      title: "core's integrations: one fs.promises.readFile, idle",
+      description: "fs.promises.readFile of a 1 KB regular file, inside a request context, without and with core's fs integration.",
+      iterations: 2000,
+      rounds: 10,
+      arms: [fsArm('fs integration off', false, readWhole), fsArm('fs integration on (dogslow / stats default)', true, readWhole)],
+    })
+  } finally {
+    stopFs?.()
+    fs.rmSync(file, { force: true })
+  }
 } finally {
   setIntegrations(false)
   await pool.end()

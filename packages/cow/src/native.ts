@@ -6,8 +6,9 @@ import { reportDiagnostic } from '@intro/core'
 /**
  * The native watchdog (native/cow.cc): one persistent thread per Node environment that stops
  * running JavaScript with `TerminateExecution` at a deadline; `run` cancels the termination at
- * its own boundary. ~0.2 µs per call against ~15 µs for the inspector, because arming a deadline
- * is a mutex and a vector push (the thread is woken only when the new deadline is the earliest).
+ * its own boundary. Far cheaper per call than the inspector (docs/cow.md, "How it works", has
+ * the measured costs), because arming a deadline is a mutex and a vector push (the thread is
+ * woken only when the new deadline is the earliest).
  */
 export interface NativeWatchdog {
   /**
@@ -44,8 +45,8 @@ export type NativeLoad = { watchdog: NativeWatchdog; reason?: undefined } | { wa
 /**
  * Loads the watchdog for this thread. The package ships prebuilts for linux-x64 on the ABIs of
  * Node 20, 22, 24 and 26 (115, 127, 137, 147) and builds one at install where a compiler
- * exists; anywhere else the caller falls back to the inspector, ~25× slower per call, so the
- * reason is reported once as a warning.
+ * exists; anywhere else the caller falls back to the inspector, slower per call (measured in
+ * docs/cow.md), so the reason is reported once as a warning.
  */
 export function loadNativeWatchdog(): NativeLoad {
   const shared = (globalThis as Record<symbol, unknown>)[sharedKey]
@@ -69,7 +70,9 @@ export function reportFallback(load: Extract<NativeLoad, { reason: string }>, fa
   reportDiagnostic({
     level: 'warn',
     scope: 'cow.preemption',
-    message: `${load.reason}; preempting through ${fallback} (~25 µs instead of ~1 µs per synchronous withTimeout call)`,
+    // The costs are measured, per Node line, by bench/cow (docs/benchmarks.md) and summed up in
+    // docs/cow.md; a figure written here would go stale with the machine and the Node line.
+    message: `${load.reason}; preempting through ${fallback}, which costs more per synchronous withTimeout call than the native watchdog (measured per Node line in docs/benchmarks.md, "cow"; see docs/cow.md, "How it works")`,
     error: load.error,
   })
 }

@@ -81,7 +81,15 @@ export function monitorThreadMain(data: MonitorData): void {
     try {
       fs.mkdirSync(data.outputDir, { recursive: true, mode: 0o700 })
       const file = path.join(data.outputDir, name)
-      fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' })
+      // As the file sink does: an exclusive temporary file renamed into place, never an empty report.
+      const tmp = path.join(data.outputDir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`)
+      try {
+        fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' })
+        fs.renameSync(tmp, file)
+      } catch (error) {
+        fs.rmSync(tmp, { force: true })
+        throw error
+      }
       return { file }
     } catch (error) {
       return { error: `${(error as NodeJS.ErrnoException).code ?? 'Error'}: ${(error as Error).message}` }

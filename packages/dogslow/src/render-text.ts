@@ -17,7 +17,7 @@ export function culpritLine(report: DogslowReport): string {
   if (culprit === undefined) {
     return report.loop.state === 'blocked-native'
       ? 'Culprit: unknown (native code holds the event loop; no JavaScript stack yet)'
-      : 'Culprit: unknown (an untracked wait: a lock, a stream, a child process, a promise that never settles; the follow-up line says where the request resumed)'
+      : 'Culprit: unknown (an untracked wait: a lock, a socket of an untracked client, a promise that never settles; the follow-up line says where the request resumed)'
   }
   return `Culprit: ${culprit.functionName || '<anonymous>'} (${culprit.file}:${culprit.line})`
 }

@@ -15,7 +15,7 @@ export interface Resumption {
 
 /**
  * Follows requests reported while waiting on nothing dogslow can see (a lock, a promise held
- * by another request, a stream, a child process). No wait was recorded for them, so no line is
+ * by another request, a socket of an untracked client). No wait was recorded for them, so no line is
  * known; an async hook, enabled only while such a request is in flight (never for a healthy
  * app's requests), notes the first time that request's own code runs again: the first async
  * resource it creates from an app frame. That names where it went on, and after how long.

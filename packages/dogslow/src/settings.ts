@@ -244,7 +244,7 @@ function resolveOutputDir(options: DogslowOptions, env: Env): string {
   return outputDir ?? envString(env, 'DOGSLOW_OUTPUT') ?? tmpdir()
 }
 
-const INTEGRATIONS = ['pg', 'mysql2', 'ioredis', 'fetch', 'http'] as const
+const INTEGRATIONS = ['pg', 'mysql2', 'ioredis', 'fetch', 'http', 'childProcess', 'fs'] as const
 
 function resolveIntegrations(options: DogslowOptions, env: Env): IntegrationOptions | false {
   const { integrations } = options

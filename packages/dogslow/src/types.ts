@@ -186,8 +186,9 @@ export interface DogslowOptions {
    */
   traceTimers?: boolean
   /**
-   * Record the app's queries, commands and outbound calls as operations, with no wiring: core's
-   * integrations for pg, mysql2, ioredis, `fetch` and `node:http(s)`, for modules loaded before
+   * Record the app's queries, commands, outbound calls, child processes and unbounded file reads
+   * as operations, with no wiring: core's integrations for pg, mysql2, ioredis, `fetch`,
+   * `node:http(s)`, `childProcess` and `fs` (FIFOs, terminals), for modules loaded before
    * or after the watchdog. `false` turns them all off; an object turns single ones off
    * (`{ mysql2: false }`). Shared with `@intro/stats`: each call is recorded once.
    * @defaultValue `true` (`DOGSLOW_INTEGRATIONS`)

@@ -1,8 +1,9 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { exec, execFile, execFileSync } from 'node:child_process'
 import { createReadStream, readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { open, readFile, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { type PostgresServer, type RedisServer, startHttpServer, startPostgres, startRedis } from '@intro/test-utils'
 import express from 'express'
 import { Redis } from 'ioredis'
@@ -133,6 +134,92 @@ describe('createDogslow names the app line of a tracked wait, with no wiring', (
     expect(await bodies).toEqual(['late', 'got'])
   })
 
+  it('an async child process: execFile with a callback and promisified exec, each with its own line', async () => {
+    const dir = tempDir()
+    const reports: DogslowReport[] = []
+    const dog = watchdog({ timerMs: 300, outputDir: dir, traceTimers: false, onReport: (r) => reports.push(r) })
+    const url = await listen(
+      dog.wrap(async (req, res) => {
+        if (req.url === '/exec-file') {
+          execFile('sleep', ['0.9'], () => res.end('child done')) // CHILD-EXECFILE
+          return
+        }
+        const { stdout } = await promisify(exec)('sleep 0.9 && echo --token=abc') // CHILD-EXEC
+        res.end(stdout.trim())
+      }),
+    )
+    const bodies = Promise.all([fetch(`${url}/exec-file`), fetch(`${url}/exec`)].map(async (r) => (await r).text()))
+    const texts = await waitForReports(dir, 2)
+    const viaExecFile = texts.find((text) => text.includes('/exec-file\n')) ?? ''
+    const viaExec = texts.find((text) => text.includes('/exec\n')) ?? ''
+    expect(culpritOf(viaExecFile)).toMatch(culpritAt('CHILD-EXECFILE'))
+    expect(viaExecFile).toContain('[process] sleep …')
+    expect(culpritOf(viaExec)).toMatch(culpritAt('CHILD-EXEC'))
+    // A shell command is named by its first word; its arguments are never shown.
+    expect(viaExec).toContain('[process] sleep …')
+    expect(viaExec).not.toContain('abc')
+    await until(() => reports.length === 2)
+    expect(reports.map((r) => r.culprit?.source)).toEqual(['operation', 'operation'])
+    expect(await bodies).toEqual(['child done', '--token=abc'])
+  })
+
+  it('a read stream and fs.promises reads on a FIFO, each with its own line', async () => {
+    const dir = tempDir()
+    const fifos = ['stream', 'read-file', 'handle'].map((name) => join(tempDir(), name))
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo])
+    const [streamFifo = '', readFileFifo = '', handleFifo = ''] = fifos
+    const dog = watchdog({ timerMs: 300, outputDir: dir, traceTimers: false })
+    const url = await listen(
+      dog.wrap(async (req, res) => {
+        if (req.url === '/stream') {
+          let body = ''
+          createReadStream(streamFifo, 'utf8') // FIFO-STREAM
+            .on('data', (chunk) => {
+              body += chunk
+            })
+            .on('end', () => res.end(body))
+          return
+        }
+        if (req.url === '/read-file') {
+          res.end(await readFile(readFileFifo, 'utf8')) // FIFO-READFILE
+          return
+        }
+        const handle = await open(handleFifo) // FIFO-OPEN
+        try {
+          const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64) // FIFO-READ
+          res.end(buffer.subarray(0, bytesRead).toString('utf8'))
+        } finally {
+          await handle.close()
+        }
+      }),
+    )
+    const bodies = Promise.all(['/stream', '/read-file'].map(async (path) => (await fetch(`${url}${path}`)).text()))
+    const texts = await waitForReports(dir, 2)
+    const viaStream = texts.find((text) => text.includes('/stream\n')) ?? ''
+    const viaReadFile = texts.find((text) => text.includes('/read-file\n')) ?? ''
+    expect(culpritOf(viaStream)).toMatch(culpritAt('FIFO-STREAM'))
+    expect(viaStream).toContain(`[fs] read ${streamFifo}`)
+    expect(culpritOf(viaReadFile)).toMatch(culpritAt('FIFO-READFILE'))
+    await Promise.all([writeFile(streamFifo, 'from the pipe'), writeFile(readFileFifo, 'read whole')])
+    expect(await bodies).toEqual(['from the pipe', 'read whole'])
+
+    // open() on a FIFO waits for a writer; once one is there, read() waits for its data.
+    const opened = fetch(`${url}/handle`).then((r) => r.text())
+    const [opening = ''] = (await waitForReports(dir, 3)).filter((text) => text.includes('/handle\n'))
+    expect(culpritOf(opening)).toMatch(culpritAt('FIFO-OPEN'))
+    expect(opening).toContain(`[fs] open ${handleFifo}`)
+    await writeFile(handleFifo, 'by handle')
+    expect(await opened).toBe('by handle')
+    const writer = open(handleFifo, 'w')
+    const reading = fetch(`${url}/handle`).then((r) => r.text())
+    const [read = ''] = (await waitForReports(dir, 4)).filter((text) => text.includes('/handle\n') && !text.includes('[fs] open'))
+    expect(culpritOf(read)).toMatch(culpritAt('FIFO-READ'))
+    const handle = await writer
+    await handle.write('later')
+    await handle.close()
+    expect(await reading).toBe('later')
+  })
+
   it('records nothing with `integrations: false`, and stops recording at close', async () => {
     const dir = tempDir()
     const reports: DogslowReport[] = []
@@ -201,48 +288,6 @@ describe('createDogslow follows an untracked wait to where the request resumed',
     expect(completions[0]?.resumed).toMatchObject({ via: expect.any(String), where: { line: markerLine(here, 'LOCK-RESUME') } })
     await until(() => readFileSync(reports[0]?.file ?? '', 'utf8').includes('\nSlow request '))
     expect(readFileSync(reports[0]?.file ?? '', 'utf8').trimEnd().split('\n').at(-1)).toMatch(resumedAt('LOCK-RESUME'))
-  })
-
-  it('an async child process', async () => {
-    const dir = tempDir()
-    const { dog, completions } = followed({ timerMs: 300, dir })
-    const url = await listen(
-      dog.wrap((_req, res) => {
-        execFile('sleep', ['0.9'], () => {
-          res.end('child done') // CHILD-RESUME
-        })
-      }),
-    )
-    expect(await (await fetch(`${url}/child`)).text()).toBe('child done')
-    await until(() => completions.length === 1)
-    expect(completions[0]?.resumed?.where.line).toBe(markerLine(here, 'CHILD-RESUME'))
-    expect(completions[0]?.resumed?.atMs).toBeGreaterThanOrEqual(800)
-  })
-
-  it('a read stream on a FIFO', async () => {
-    const dir = tempDir()
-    const fifo = join(tempDir(), 'pipe')
-    execFileSync('mkfifo', [fifo])
-    const { dog, completions, reports } = followed({ timerMs: 300, dir })
-    const url = await listen(
-      dog.wrap((_req, res) => {
-        let body = ''
-        createReadStream(fifo, 'utf8')
-          .on('data', (chunk) => {
-            body += chunk
-          })
-          .on('end', () => {
-            res.end(body) // FIFO-RESUME
-          })
-      }),
-    )
-    const response = fetch(`${url}/fifo`).then((r) => r.text())
-    await until(() => reports.length === 1)
-    await writeFile(fifo, 'from the pipe')
-    expect(await response).toBe('from the pipe')
-    await until(() => completions.length === 1)
-    expect(completions[0]?.resumed?.where.file).toMatch(/culprit\.test\.ts$/)
-    expect(completions[0]?.resumed?.atMs).toBeGreaterThanOrEqual(300)
   })
 
   it('a promise that never settles: the follow-up says the code never ran again', async () => {

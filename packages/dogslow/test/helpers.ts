@@ -52,7 +52,7 @@ export function reportFiles(dir: string): string[] {
 /** Polls until `dir` holds at least `count` report files; returns their contents. */
 export async function waitForReports(dir: string, count: number, timeoutMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs
-  // A file exists from its exclusive create on, a moment before its text is written.
+  // A report file appears with its text (renamed into place); a native-code report is completed later.
   const written = () => reportFiles(dir).filter((name) => readFileSync(join(dir, name), 'utf8') !== '')
   while (reportFiles(dir).length < count || written().length < reportFiles(dir).length) {
     if (Date.now() > deadline) throw new Error(`expected ${count} written report files in ${dir}, found ${written().length}`)

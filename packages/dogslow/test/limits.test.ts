@@ -1,6 +1,6 @@
 import http from 'node:http'
-import net from 'node:net'
 import { trackOperation } from '@intro/core'
+import { rawRequest } from '@intro/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowReport } from '../src/index.js'
 import { cleanup, defer, listen, sleep, tempDir, until, waitForReports } from './helpers.js'
@@ -31,23 +31,25 @@ function nest(depth: number, ms: number, step = 1): number {
   return a + b + c + d + e + f
 }
 
+/**
+ * A watchdog reading locals, with `limits`, in front of a route that blocks the loop 800 ms
+ * seven frames deep; resolves with its reports and the route's URL.
+ */
+async function deepBlockingRoute(limits: NonNullable<Parameters<typeof createDogslow>[0]>['limits']) {
+  const reports: DogslowReport[] = []
+  const dog = watchdog({ env: {}, timerMs: 200, logToFile: false, stackVars: true, limits, onReport: (r) => reports.push(r) })
+  const url = await listen(
+    dog.wrap((_req, res) => {
+      res.end(String(nest(6, 800)))
+    }),
+  )
+  return { reports, url: `${url}/deep` }
+}
+
 describe('createDogslow limits', () => {
   it('keeps maxFrames frames, reads locals of maxFramesWithLocals frames, maxLocalsPerFrame locals each', async () => {
-    const reports: DogslowReport[] = []
-    const dog = watchdog({
-      env: {},
-      timerMs: 200,
-      logToFile: false,
-      stackVars: true,
-      limits: { maxFrames: 4, maxFramesWithLocals: 2, maxLocalsPerFrame: 3 },
-      onReport: (r) => reports.push(r),
-    })
-    const url = await listen(
-      dog.wrap((_req, res) => {
-        res.end(String(nest(6, 800)))
-      }),
-    )
-    expect(await (await fetch(`${url}/deep`)).text()).toBe('27')
+    const { reports, url } = await deepBlockingRoute({ maxFrames: 4, maxFramesWithLocals: 2, maxLocalsPerFrame: 3 })
+    expect(await (await fetch(url)).text()).toBe('27')
     await until(() => reports.length === 1)
     const frames = reports[0]?.frames ?? []
     // The stack is deeper (seven nest frames, the handler, core's adapter, node:http), cut to 4.
@@ -81,15 +83,9 @@ describe('createDogslow limits', () => {
     const url = await listen(server)
     const query = Array.from({ length: 500 }, (_, i) => `q${i}=${i}`).join('&')
     const headers = Array.from({ length: 10_000 }, (_, i) => `X-Filler-${i}: ${'v'.repeat(400)}`)
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(Number(new URL(url).port), '127.0.0.1')
-      let text = ''
-      socket.on('data', (chunk) => {
-        text += chunk
-      })
-      socket.on('end', () => resolve(text))
-      socket.on('error', reject)
-      socket.write(`GET /search?${query} HTTP/1.1\r\nHost: localhost\r\n${headers.join('\r\n')}\r\nConnection: close\r\n\r\n`)
+    const answer = await rawRequest({
+      port: Number(new URL(url).port),
+      text: `GET /search?${query} HTTP/1.1\r\nHost: localhost\r\n${headers.join('\r\n')}\r\nConnection: close\r\n\r\n`,
     })
     expect(answer).toMatch(/^HTTP\/1\.1 200/)
     const [text] = await waitForReports(dir, 1)
@@ -105,21 +101,8 @@ describe('createDogslow limits', () => {
   })
 
   it('drops whole sections, locals first, to fit maxReportBytes, and names them', async () => {
-    const reports: DogslowReport[] = []
-    const dog = watchdog({
-      env: {},
-      timerMs: 200,
-      logToFile: false,
-      stackVars: true,
-      limits: { maxReportBytes: 3000 },
-      onReport: (r) => reports.push(r),
-    })
-    const url = await listen(
-      dog.wrap((_req, res) => {
-        res.end(String(nest(6, 800)))
-      }),
-    )
-    expect(await (await fetch(`${url}/deep`, { headers: { 'x-big': 'b'.repeat(400) } })).text()).toBe('27')
+    const { reports, url } = await deepBlockingRoute({ maxReportBytes: 3000 })
+    expect(await (await fetch(url, { headers: { 'x-big': 'b'.repeat(400) } })).text()).toBe('27')
     await until(() => reports.length === 1)
     const report = reports[0] as DogslowReport
     expect(report.cut?.sections?.[0]).toBe('local variables')

@@ -1,4 +1,4 @@
-import net from 'node:net'
+import { rawRequest } from '@intro/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDogslow, type DogslowCompletion, type DogslowReport } from '../src/index.js'
 import { cleanup, defer, listen, tempDir, until, waitForReports } from './helpers.js'
@@ -7,22 +7,6 @@ afterEach(cleanup)
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqd3Qtc2VjcmV0In0.c2lnbmF0dXJlLXNlY3JldA'
 const SECRETS = ['pw-secret', 'tok-secret', 'bearer-secret', 'basic-secret', 'c2lnbmF0dXJlLXNlY3JldA']
-
-/** Sends raw bytes (no client normalises the Host header) and waits until the server closes. */
-function rawRequest(url: string, text: string): Promise<string> {
-  const { port } = new URL(url)
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), '127.0.0.1')
-    let answer = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      answer += chunk
-    })
-    socket.on('end', () => resolve(answer))
-    socket.on('error', reject)
-    socket.write(text)
-  })
-}
 
 describe('createDogslow redaction of hostile requests', () => {
   it('redacts query secrets when a hostile Host header makes the URL unparsable, and credentials by value shape', async () => {
@@ -44,9 +28,10 @@ describe('createDogslow redaction of hostile requests', () => {
         setTimeout(() => res.end('ok'), 500)
       }),
     )
-    const answer = await rawRequest(
-      url,
-      [
+    const answer = await rawRequest({
+      port: Number(new URL(url).port),
+      // Raw bytes: no client normalises the Host header.
+      text: [
         'GET /login?password=pw-secret&token=tok-secret&page=2 HTTP/1.1',
         'Host: x:99999',
         'X-Custom-Auth: Bearer bearer-secret',
@@ -57,7 +42,7 @@ describe('createDogslow redaction of hostile requests', () => {
         '',
         '',
       ].join('\r\n'),
-    )
+    })
     expect(answer).toMatch(/^HTTP\/1\.1 200/)
     const [text] = await waitForReports(dir, 1)
     await until(() => completions.length === 1 && logged.length >= 2)

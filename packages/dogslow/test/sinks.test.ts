@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { lstatSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { type DiagnosticEvent, onDiagnostic } from '@intro/core'
@@ -42,6 +42,29 @@ describe('createDogslow sinks', () => {
     const id = response.headers.get('x-request-id')
     expect(name).toMatch(new RegExp(`^slow_request_\\d{8}T\\d{6}\\.\\d{3}Z_${process.pid}_${id}\\.log$`))
     expect(statSync(join(dir, name as string)).mode & 0o777).toBe(0o600)
+  })
+
+  it('shows a reader the whole report from the moment its file appears, and leaves no temporary file', async () => {
+    const dir = tempDir()
+    const seen: number[] = []
+    // A reader that looks each time the directory changes, as a log shipper tailing it would.
+    const watcher = watch(dir, () => {
+      for (const name of reportFiles(dir)) {
+        try {
+          seen.push(statSync(join(dir, name)).size)
+        } catch {}
+      }
+    })
+    defer(() => watcher.close())
+    const dog = watchdog({ timerMs: 150, outputDir: dir })
+    const url = await listen(dog.wrap(slowHandler(400)))
+    await Promise.all([1, 2, 3, 4].map(async (n) => (await fetch(`${url}/${n}`)).text()))
+    await waitForReports(dir, 4)
+    // The follow-up line is appended to the file that was renamed into place.
+    await until(() => reportFiles(dir).every((name) => /\nSlow request .* completed with status 200/.test(readFileSync(join(dir, name), 'utf8'))))
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.filter((size) => size === 0)).toEqual([])
+    expect(readdirSync(dir).filter((name) => !name.startsWith('slow_request_'))).toEqual([])
   })
 
   it('appends the follow-up line to the report file when the request completes, waiting or blocked', async () => {

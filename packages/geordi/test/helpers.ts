@@ -4,8 +4,8 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
+import { rawRequest as sendRaw } from '@intro/test-utils'
 import type { JobStatus } from '@intro/geordi'
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures')
@@ -166,25 +166,16 @@ export interface RawResponse {
  * Sends one request with `target` written as is on the request line (absolute-form targets,
  * `//host`, `/\host`, `</script>` in the query: things `fetch` would normalise or encode).
  */
-export function rawRequest(base: string, method: string, target: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+export async function rawRequest(base: string, method: string, target: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(base)
   const lines = [`${method} ${target} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(`${lines.join('\r\n')}\r\n\r\n`))
-    const chunks: Buffer[] = []
-    socket.setTimeout(20_000, () => socket.destroy(new Error(`no answer to ${method} ${target}`)))
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.on('error', reject)
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('latin1')
-      const split = text.indexOf('\r\n\r\n')
-      const [statusLine = '', ...headerLines] = text.slice(0, split).split('\r\n')
-      const parsed: Record<string, string> = {}
-      for (const line of headerLines) {
-        const colon = line.indexOf(':')
-        parsed[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
-      }
-      resolve({ status: Number(statusLine.split(' ')[1]), headers: parsed, body: text.slice(split + 4) })
-    })
-  })
+  const text = await sendRaw({ port: Number(port), text: `${lines.join('\r\n')}\r\n\r\n`, encoding: 'latin1' })
+  const split = text.indexOf('\r\n\r\n')
+  const [statusLine = '', ...headerLines] = text.slice(0, split).split('\r\n')
+  const parsed: Record<string, string> = {}
+  for (const line of headerLines) {
+    const colon = line.indexOf(':')
+    parsed[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers: parsed, body: text.slice(split + 4) }
 }

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:http'
-import net from 'node:net'
 import { join } from 'node:path'
+import { rawRequest } from '@intro/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 // @ts-expect-error plain JavaScript fixture shared with the worker process
 import { createApp } from './fixtures/express-app.mjs'
@@ -15,21 +15,6 @@ afterEach(async () => {
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqd3Qtc2VjcmV0In0.c2lnbmF0dXJlLXNlY3JldA'
 const SECRETS = ['pw-secret', 'tok-secret', 'bearer-secret', 'c2lnbmF0dXJlLXNlY3JldA', 'admin-cookie-value']
 
-/** Sends raw bytes, so the Host header is exactly what a hostile client sends. */
-function rawRequest(url: string, lines: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(new URL(url).port), '127.0.0.1')
-    let answer = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      answer += chunk
-    })
-    socket.on('end', () => resolve(answer))
-    socket.on('error', reject)
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`)
-  })
-}
-
 describe('geordi redaction of hostile requests', () => {
   it('keeps query secrets and credential-shaped headers out of status.json, the status JSON and the PDF when the Host header does not parse', async () => {
     const outDir = tempDir('redaction')
@@ -37,14 +22,18 @@ describe('geordi redaction of hostile requests', () => {
     const server = await listen(createServer(app))
     cleanups.push(() => removeDir(outDir), () => app.geordi.close(), server.close)
 
-    const answer = await rawRequest(server.url, [
-      'GET /cpu?ms=30&password=pw-secret&token=tok-secret&page=2&__geordi__ HTTP/1.1',
-      'Host: x:99999',
-      `Cookie: ${ADMIN_COOKIE}`,
-      'X-Custom-Auth: Bearer bearer-secret',
-      `X-Id-Hint: ${JWT}`,
-      'Connection: close',
-    ])
+    // Raw bytes, so the Host header is exactly what a hostile client sends.
+    const answer = await rawRequest({
+      port: Number(new URL(server.url).port),
+      text: `${[
+        'GET /cpu?ms=30&password=pw-secret&token=tok-secret&page=2&__geordi__ HTTP/1.1',
+        'Host: x:99999',
+        `Cookie: ${ADMIN_COOKIE}`,
+        'X-Custom-Auth: Bearer bearer-secret',
+        `X-Id-Hint: ${JWT}`,
+        'Connection: close',
+      ].join('\r\n')}\r\n\r\n`,
+    })
     expect(answer).toMatch(/^HTTP\/1\.1 303/)
     const id = /x-geordi-job: (\S+)/i.exec(answer)?.[1]
     expect(id).toBeDefined()

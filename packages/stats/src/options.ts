@@ -47,7 +47,7 @@ void everyOptionListed
 const WIRE_DELIMITERS = /[\s:|@#,]/
 const WIRE_RULES = { forbidden: WIRE_DELIMITERS, forbiddenDescription: "whitespace or ':', '|', '@', '#', ','", maxLength: 200 }
 
-const INTEGRATIONS = ['pg', 'mysql2', 'ioredis', 'fetch', 'http']
+const INTEGRATIONS = ['pg', 'mysql2', 'ioredis', 'fetch', 'http', 'childProcess', 'fs']
 
 function integrations(value: unknown, operations: boolean): IntegrationOptions | false {
   if (value === undefined) return operations ? {} : false

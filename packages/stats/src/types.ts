@@ -75,8 +75,9 @@ export interface StatsOptions {
    */
   operations?: boolean
   /**
-   * Record the app's queries and outbound calls with no wiring: core's integrations for pg,
-   * mysql2, ioredis, `fetch` and `node:http(s)`, for modules loaded before or after
+   * Record the app's queries, outbound calls, child processes and unbounded file reads with no
+   * wiring: core's integrations for pg, mysql2, ioredis, `fetch`, `node:http(s)`, `childProcess`
+   * and `fs`, for modules loaded before or after
    * `createStats()` (shared with the slow-request watchdog: each call is recorded once). SQL
    * comments and correlation-id headers stay opt-in (`instrumentPg`, `instrumentMysql2`,
    * `instrumentOutboundHttp`). `false` turns them all off; an object turns single ones off.

@@ -1,6 +1,8 @@
 import Module from 'node:module'
 import { safeExecute } from '../diagnostics.js'
+import { instrumentChildProcess } from './child-process.js'
 import { instrumentFetch } from './fetch.js'
+import { instrumentFsReads } from './fs-reads.js'
 import { instrumentHttpClient } from './http-client.js'
 import { instrumentIoredis, isIoredisModule } from './ioredis.js'
 import { instrumentMysql2, isMysql2Module } from './mysql2.js'
@@ -19,6 +21,10 @@ export interface IntegrationOptions {
   fetch?: boolean
   /** `node:http` / `node:https` `request()` and `get()`. */
   http?: boolean
+  /** Async child processes: `spawn`, `exec`, `execFile`, `fork` (callback and promisified). */
+  childProcess?: boolean
+  /** File reads that can wait without bound (a FIFO, a terminal): `fs.createReadStream`, `fs.promises.readFile` / `open` / `FileHandle#read`. */
+  fs?: boolean
 }
 
 interface Driver {
@@ -104,7 +110,8 @@ function scanLoaded(): void {
 
 /**
  * Turns on core's library integrations for whatever the app uses — loaded already or later,
- * from CommonJS or ES modules — so that every query, command and outbound call is an operation
+ * from CommonJS or ES modules — so that every query, command, outbound call, child process and
+ * unbounded file read is an operation
  * of its request (for the slow-request watchdog, timers, SQL comments). Shared by every
  * consumer and copy of the toolkit: enabling twice patches once, and the patches go once the
  * last consumer stops. Returns the function that stops this consumer.
@@ -118,11 +125,13 @@ export function enableIntegrations(options: IntegrationOptions = {}): () => void
   const state = autoState()
   const stops: Array<() => void> = []
   const drivers = DRIVERS.filter((driver) => options[driver.name] !== false)
-  for (const name of ['pg', 'mysql2', 'ioredis', 'fetch', 'http'] as const satisfies readonly IntegrationName[]) {
+  for (const name of ['pg', 'mysql2', 'ioredis', 'fetch', 'http', 'childProcess', 'fs'] as const satisfies readonly IntegrationName[]) {
     if (options[name] !== false) stops.push(addUser(name))
   }
   if (options.fetch !== false) stops.push(instrumentFetch())
   if (options.http !== false) stops.push(instrumentHttpClient())
+  if (options.childProcess !== false) stops.push(instrumentChildProcess())
+  if (options.fs !== false) stops.push(instrumentFsReads())
   if (drivers.length > 0) {
     for (const driver of drivers) state.wanted[driver.name]++
     if (state.hookCount++ === 0) state.unhook = installHook()

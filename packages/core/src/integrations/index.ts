@@ -1,6 +1,8 @@
 export { enableIntegrations, autoInstrumented } from './auto.js'
 export type { IntegrationOptions } from './auto.js'
+export { instrumentChildProcess } from './child-process.js'
 export { instrumentFetch } from './fetch.js'
+export { instrumentFsReads } from './fs-reads.js'
 export { instrumentHttpClient } from './http-client.js'
 export { instrumentIoredis } from './ioredis.js'
 export { instrumentMysql2 } from './mysql2.js'

@@ -2,7 +2,7 @@ import { coreState } from '../global-state.js'
 import { unwrapMethod, wrapMethod } from './patch.js'
 
 /** A library integration core provides. */
-export type IntegrationName = 'pg' | 'mysql2' | 'ioredis' | 'fetch' | 'http'
+export type IntegrationName = 'pg' | 'mysql2' | 'ioredis' | 'fetch' | 'http' | 'childProcess' | 'fs'
 
 /** What a SQL rewriter is told about the call (stats adds its sqlcommenter comment). */
 export interface SqlCall {
@@ -46,7 +46,7 @@ export function integrationState(): IntegrationState {
   holder.integrations ??= {}
   const bag = holder.integrations as { state?: IntegrationState }
   bag.state ??= {
-    users: { pg: 0, mysql2: 0, ioredis: 0, fetch: 0, http: 0 },
+    users: { pg: 0, mysql2: 0, ioredis: 0, fetch: 0, http: 0, childProcess: 0, fs: 0 },
     sqlRewriters: [],
     outboundHeaders: [],
     installs: new WeakMap(),
@@ -121,7 +121,8 @@ export function sharedWrap(owner: object, name: string, make: Parameters<typeof 
 /** Records that one more consumer wants `name`'s operations; returns the function that stops it. */
 export function addUser(name: IntegrationName): () => void {
   const { users } = integrationState()
-  users[name]++
+  // A copy of core older than this one may have made the record without this integration's key.
+  users[name] = (users[name] ?? 0) + 1
   let stopped = false
   return () => {
     if (stopped) return

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, type Stats, writeSync } from 'node:fs'
-import { mkdir, open, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { fileTimestamp, safeFileToken } from '../format.js'
 
 // The output directory may be writable by others (the default is the OS temp dir): between the
@@ -17,13 +17,31 @@ export function reportFileName(time: number, requestId: string, kind = 'slow_req
 }
 
 /**
+ * A fresh name beside `path` for the file's text while it is written: dot-prefixed, so listings
+ * of `slow_request_*` never show it.
+ */
+export function temporaryReportPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}`)
+}
+
+/**
  * Writes one report file, readable by its owner only; creates the directory when missing. The
- * file is created exclusively (`wx`): an existing file or symlink at its name is an error.
+ * text goes to a temporary file created exclusively (`wx`, 0600: never through an existing name
+ * or symlink), which is then renamed into place, so a reader never sees an empty or half-written
+ * report; a symlink left at the report's name is replaced, not followed. The follow-up line is
+ * appended to the final file later.
  */
 export async function writeReportFile(dir: string, name: string, text: string): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const path = join(dir, name)
-  await writeFile(path, text, { mode: 0o600, flag: 'wx' })
+  const tmp = temporaryReportPath(path)
+  try {
+    await writeFile(tmp, text, { mode: 0o600, flag: 'wx' })
+    await rename(tmp, path)
+  } catch (error) {
+    await rm(tmp, { force: true })
+    throw error
+  }
   return path
 }
 
