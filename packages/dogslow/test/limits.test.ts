@@ -32,15 +32,16 @@ function nest(depth: number, ms: number, step = 1): number {
 }
 
 /**
- * A watchdog reading locals, with `limits`, in front of a route that blocks the loop 800 ms
- * seven frames deep; resolves with its reports and the route's URL.
+ * A watchdog reading locals, with `limits`, in front of a route that blocks the loop 2 s
+ * seven frames deep (long past the 200 ms deadline, so that a watchdog thread slowed by a loaded
+ * machine still finds the loop inside `nest`); resolves with its reports and the route's URL.
  */
 async function deepBlockingRoute(limits: NonNullable<Parameters<typeof createDogslow>[0]>['limits']) {
   const reports: DogslowReport[] = []
   const dog = watchdog({ env: {}, timerMs: 200, logToFile: false, stackVars: true, limits, onReport: (r) => reports.push(r) })
   const url = await listen(
     dog.wrap((_req, res) => {
-      res.end(String(nest(6, 800)))
+      res.end(String(nest(6, 2000)))
     }),
   )
   return { reports, url: `${url}/deep` }
