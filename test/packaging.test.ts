@@ -250,7 +250,7 @@ const dog = createDogslow({ timerMs: 300, logToFile: false, watchBlocked: false,
   // The same from the user's side for every kind of wait the docs promise a line for: one app,
   // only @intro/dogslow and its drivers installed from the registry and the tarballs, several slow
   // requests at once, each report's Culprit the app's own line that issued the wait.
-  it('@intro/dogslow alone names the app line of each kind of wait, several slow requests at once', async () => {
+  it('@intro/dogslow alone names the app line of each kind of wait (pg, Redis, fetch, http.get, a child process, a FIFO), six slow requests at once', async () => {
     const [postgres, redis] = await Promise.all([startPostgres(), startRedis()])
     const upstream = await startHttpServer((_req, res) => {
       setTimeout(() => res.end('late'), 900)
@@ -267,7 +267,9 @@ const dog = createDogslow({ timerMs: 300, logToFile: false, watchBlocked: false,
       // Each route's wait sits on a line ending with its `// WAIT:<route>` marker.
       writeFileSync(
         join(project, 'app.mjs'),
-        `import http from 'node:http'
+        `import { execFile } from 'node:child_process'
+import { createReadStream, createWriteStream } from 'node:fs'
+import http from 'node:http'
 import { createDogslow } from '@intro/dogslow'
 import pg from 'pg'
 import { Redis } from 'ioredis'
@@ -284,7 +286,12 @@ const routes = {
   '/redis': async () => redis.blpop('intro-packaging-empty', 0.9), // WAIT:/redis
   '/fetch': async () => (await fetch(upstream)).text(), // WAIT:/fetch
   '/http': () => new Promise((resolve) => http.get(upstream, (res) => res.resume().on('end', resolve))), // WAIT:/http
+  '/child': () => new Promise((resolve) => execFile('sleep', ['0.9'], resolve)), // WAIT:/child
+  '/fifo': () => new Promise((resolve) => createReadStream(process.env.FIFO).resume().on('end', resolve)), // WAIT:/fifo
 }
+// The FIFO's writer comes once the report is due; until then the read stream waits on its open.
+// (Its open runs off the main thread too, so it never blocks the loop whoever comes first.)
+setTimeout(() => createWriteStream(process.env.FIFO).end('late'), 900)
 
 const server = http.createServer(dog.wrap(async (req, res) => {
   await routes[req.url]()
@@ -301,16 +308,18 @@ server.listen(0, '127.0.0.1', async () => {
 })
 `,
       )
+      const fifo = join(project, 'pipe')
+      await execFileAsync('mkfifo', [fifo])
       const source = readFileSync(join(project, 'app.mjs'), 'utf8').split('\n')
       const lineOf = (path: string) => source.findIndex((line) => line.endsWith(`// WAIT:${path}`)) + 1
       const { stdout } = await execFileAsync(process.execPath, ['--no-warnings', 'app.mjs'], {
         cwd: project,
-        env: { ...cleanEnv(), PG: postgres.connectionString, REDIS: redis.url, UPSTREAM: `${upstream.url}/slow`, INTRO_DIAGNOSTICS: 'silent' },
+        env: { ...cleanEnv(), PG: postgres.connectionString, REDIS: redis.url, UPSTREAM: `${upstream.url}/slow`, FIFO: fifo, INTRO_DIAGNOSTICS: 'silent' },
         timeout: 60_000,
       })
       const reports = JSON.parse(stdout) as Array<{ url: string; culprit: string }>
       const byPath = Object.fromEntries(reports.map((report) => [new URL(report.url, 'http://x').pathname, report.culprit]))
-      expect(Object.keys(byPath).sort()).toEqual(['/fetch', '/http', '/pg', '/redis'])
+      expect(Object.keys(byPath).sort()).toEqual(['/child', '/fetch', '/fifo', '/http', '/pg', '/redis'])
       for (const [path, culprit] of Object.entries(byPath)) {
         expect(culprit, path).toMatch(/^Culprit: /)
         expect(culprit.endsWith(` (${join(project, 'app.mjs')}:${lineOf(path)})`), `${path}: ${culprit}`).toBe(true)
