@@ -152,6 +152,16 @@ export class ResultStore {
     }
   }
 
+  /** A small result file as text (the flame graph the result page inlines), or `undefined`. */
+  async readText(id: string, kind: ResultFileKind): Promise<string | undefined> {
+    this.verify()
+    try {
+      return await readFile(this.filePath(id, kind), { encoding: 'utf8', flag: READ_NO_FOLLOW })
+    } catch {
+      return undefined
+    }
+  }
+
   async remove(id: string): Promise<void> {
     await rm(this.dir(id), { recursive: true, force: true })
   }

@@ -6,10 +6,10 @@ import { profileClockUs, startCpuProfile, trimProfileStart } from './cpu-profile
 import { GeordiError, GeordiErrorCodes, describeFailure } from './errors.js'
 import { JOB_CHANNEL } from './job-channel.js'
 import type { GeordiJobData } from './job-data.js'
-import { renderProfileReport } from './render/index.js'
 import type { CpuProfile, FunctionSummary, RenderReportResult } from './render/index.js'
 import { type ReplayResponse, type ReplayTarget, replayRequest } from './replay.js'
 import { isFinal, type ResultStore } from './result-store.js'
+import { finerInterval } from './sampling-plan.js'
 import { type JobStatus, ResultFiles } from './types.js'
 
 const jobChannel = diagnosticsChannel.channel(JOB_CHANNEL)
@@ -42,8 +42,8 @@ function summarize(rows: readonly FunctionSummary[]): JobStatus['topSelf'] {
   }))
 }
 
-async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
-  const profiler = await startCpuProfile(data.samplingIntervalUs)
+async function profiledRun(data: GeordiJobData, env: RunJobEnv, intervalUs: number) {
+  const profiler = await startCpuProfile(intervalUs)
   const fromUs = profileClockUs()
   const cpuBefore = process.cpuUsage()
   const startedHr = performance.now()
@@ -60,8 +60,25 @@ async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
   return { response, profile, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
+/**
+ * Profiles the replay at the configured interval; when that gave fewer than `minSamples` (a
+ * short request) and the method may run twice, profiles it once more at a finer interval and
+ * reports that run. The first run also warms the app up, so the second shows it in its steady
+ * state rather than compiling.
+ */
+async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
+  const first = await profiledRun(data, env, data.samplingIntervalUs)
+  const summary = (run: typeof first, intervalUs: number) => ({ intervalUs, samples: run.profile.samples?.length ?? 0, wallMs: run.wallMs })
+  const firstSummary = summary(first, data.samplingIntervalUs)
+  const finer = finerInterval({ method: data.request.method, intervalUs: data.samplingIntervalUs, samples: firstSummary.samples, minSamples: data.minSamples ?? 500 })
+  if (finer === undefined) return { ...first, sampling: { intervalUs: firstSummary.intervalUs, samples: firstSummary.samples, runs: [firstSummary] } }
+  const second = await profiledRun(data, env, finer)
+  const secondSummary = summary(second, finer)
+  return { ...second, sampling: { intervalUs: finer, samples: secondSummary.samples, runs: [firstSummary, secondSummary] } }
+}
+
 function removeReport(report: RenderReportResult): Promise<unknown> {
-  return Promise.all([report.pdfPath, report.svgPath, report.profilePath].map((path) => rm(path, { force: true }))).catch(() => undefined)
+  return Promise.all([report.pdfPath, report.svgPath, report.profilePath, report.flamePath, report.speedscopePath, report.pprofPath].map((path) => rm(path, { force: true }))).catch(() => undefined)
 }
 
 async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnType<typeof profileReplay>>, queuedMs: number) {
@@ -74,8 +91,12 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
     abandon.abort(error)
     return error
   }
-  const rendering = renderProfileReport({
+  // Loaded here, not at the top: the web process that only installs the middleware never renders,
+  // and the renderer (pdfkit, fontkit, Graphviz as WASM) is most of geordi's memory.
+  const rendering = import('./render/index.js').then(({ renderProfileReport }) =>
+    renderProfileReport({
     profile: run.profile,
+    samplingIntervalUs: run.sampling.intervalUs,
     meta: {
       request: { method: request.method, url: redactUrl(fullUrl(request)), headers: redactHeaders(headersObject(request.headers)) as never },
       response: {
@@ -96,7 +117,8 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
       void env.store.update(data.id, () => ({ stage })).catch(() => undefined)
     },
     signal: abandon.signal,
-  })
+  }),
+  )
   return withTimeout<RenderReportResult>(rendering, data.renderTimeoutMs, timedOut).catch((error: unknown) => {
     if (abandon.signal.aborted) void rendering.then(removeReport, () => undefined)
     if (error instanceof GeordiError) throw error
@@ -130,7 +152,7 @@ export async function runJob(data: GeordiJobData, env: RunJobEnv): Promise<JobSt
     const run = await profileReplay(data, env)
     const response = { statusCode: run.response.statusCode, headers: redactHeaders(run.response.headers), sizeBytes: run.response.sizeBytes }
     const timings = { queuedMs, wallMs: run.wallMs, cpuMs: run.cpuMs }
-    await store.update(data.id, () => ({ state: 'rendering', stage: 'graph', response, timings }))
+    await store.update(data.id, () => ({ state: 'rendering', stage: 'graph', response, timings, sampling: run.sampling }))
     env.onStage?.('rendering')
     const renderStart = performance.now()
     const report = await render(data, env, run, queuedMs)

@@ -97,6 +97,15 @@ export interface GeordiOptions<Req = IncomingMessage> extends GeordiSharedOption
    */
   samplingIntervalUs?: number
   /**
+   * Fewest samples a profile should hold. A GET or HEAD request whose profile holds fewer (a
+   * request shorter than `minSamples × samplingIntervalUs`, 0.5 s by default) is replayed once
+   * more with a finer interval, derived from the first run's count (down to 20 µs); the second
+   * profile is the one reported. 0 turns the second run off. Other methods run once. Env:
+   * `GEORDI_MIN_SAMPLES`.
+   * @defaultValue 500
+   */
+  minSamples?: number
+  /**
    * How long the replayed request may run before the job fails. Env: `GEORDI_TIME_LIMIT_MS`.
    * @defaultValue 60000
    */
@@ -193,6 +202,9 @@ export const ResultFiles = {
   pdf: 'profile.pdf',
   svg: 'profile.svg',
   cpuprofile: 'profile.cpuprofile',
+  flame: 'profile.flame.svg',
+  speedscope: 'profile.speedscope.json',
+  pprof: 'profile.pb.gz',
 } as const
 
 /** One of the keys of {@link ResultFiles}. */
@@ -221,6 +233,11 @@ export interface JobStatus {
   request: { method: string; url: string }
   response?: { statusCode: number; headers: Record<string, unknown>; sizeBytes: number }
   timings?: { queuedMs?: number; wallMs?: number; cpuMs?: number; renderMs?: number }
+  /**
+   * How the reported profile was sampled: its interval and sample count, and each profiled run
+   * (two when a short GET/HEAD was profiled again at a finer interval; see `minSamples`).
+   */
+  sampling?: { intervalUs: number; samples: number; runs: { intervalUs: number; samples: number; wallMs: number }[] }
   /** Basenames inside the job's directory, once written. */
   files?: Partial<Record<ResultFileKind, string>>
   /** Top functions by self time, as the renderer reported them. */

@@ -13,7 +13,7 @@ import {
   renderProfileReport,
   renderSvg,
   callGraphToDot,
-} from '@intro/geordi'
+} from '@intro/geordi/render'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   HOT_LOOP,
