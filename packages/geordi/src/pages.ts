@@ -55,7 +55,7 @@ function summary(status: JobStatus): string {
   const { request, response, timings } = status
   return `<table>${row('Request', `${request.method} ${request.url}`)}${row('State', status.stage && status.state !== 'done' ? `${status.state} (${status.stage})` : status.state)}
 ${row('Worker', status.workerHost)}${row('Status', response?.statusCode)}${row('Response size', response === undefined ? undefined : `${response.sizeBytes} bytes`)}
-${row('Wall time', ms(timings?.wallMs))}${row('Samples', status.sampling === undefined ? undefined : `${status.sampling.samples} every ${status.sampling.intervalUs} µs${status.sampling.runs.length > 1 ? ` (second run; the first gave ${status.sampling.runs[0]!.samples} at ${status.sampling.runs[0]!.intervalUs} µs)` : ''}`)}${row('CPU time', ms(timings?.cpuMs))}${row('Queued', ms(timings?.queuedMs))}${row('Rendering', ms(timings?.renderMs))}
+${row('Wall time', ms(timings?.wallMs))}${row('Samples', status.sampling === undefined ? undefined : `${status.sampling.samples}, every ${status.sampling.intervalUs} µs${status.sampling.fine ? ' (a short request: the fine profile)' : ''}`)}${row('CPU time', ms(timings?.cpuMs))}${row('Queued', ms(timings?.queuedMs))}${row('Rendering', ms(timings?.renderMs))}
 ${row('Job', status.id)}${row('Expires', new Date(status.expiresAt).toISOString())}</table>`
 }
 

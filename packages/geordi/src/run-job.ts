@@ -9,7 +9,7 @@ import type { GeordiJobData } from './job-data.js'
 import type { CpuProfile, FunctionSummary, RenderReportResult } from './render/index.js'
 import { type ReplayResponse, type ReplayTarget, replayRequest } from './replay.js'
 import { isFinal, type ResultStore } from './result-store.js'
-import { finerInterval } from './sampling-plan.js'
+import { samplingPlan } from './sampling-plan.js'
 import { type JobStatus, ResultFiles } from './types.js'
 
 const jobChannel = diagnosticsChannel.channel(JOB_CHANNEL)
@@ -42,8 +42,24 @@ function summarize(rows: readonly FunctionSummary[]): JobStatus['topSelf'] {
   }))
 }
 
-async function profiledRun(data: GeordiJobData, env: RunJobEnv, intervalUs: number) {
-  const profiler = await startCpuProfile(intervalUs)
+/**
+ * Replays the request once under the profiler. A short request gets a fine profile: besides the
+ * one at `samplingIntervalUs`, a second profiler samples at a finer interval for as long as a
+ * request would need to give `minSamples` at the configured one (0.5 s by default); a request
+ * that ends within that window is reported from the fine profile, a longer one from the
+ * configured profile (the fine one stops at the window's end). Both run from the start, in one
+ * run: V8 books samples in code optimized before a profiler started under the caller, so a
+ * second replay profiled afresh would hide the app's hot functions.
+ */
+async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
+  const plan = samplingPlan(data.samplingIntervalUs, data.minSamples ?? 500)
+  const coarse = await startCpuProfile(plan.intervalUs)
+  const fine = plan.fineIntervalUs === undefined ? undefined : await startCpuProfile(plan.fineIntervalUs).catch(() => undefined)
+  let fineStopped = false
+  const window = fine && setTimeout(() => {
+    fineStopped = true
+    void fine.discard()
+  }, plan.fineWindowMs)
   const fromUs = profileClockUs()
   const cpuBefore = process.cpuUsage()
   const startedHr = performance.now()
@@ -51,30 +67,26 @@ async function profiledRun(data: GeordiJobData, env: RunJobEnv, intervalUs: numb
   try {
     response = await replayRequest(env.target, data.request, data.timeLimitMs, env.signal)
   } catch (error) {
-    await profiler.discard()
+    clearTimeout(window)
+    await Promise.all([coarse.discard(), fine?.discard()])
     throw error
+  } finally {
+    clearTimeout(window)
   }
   const wallMs = performance.now() - startedHr
   const cpu = process.cpuUsage(cpuBefore)
-  const profile: CpuProfile = trimProfileStart(await profiler.stop(), fromUs)
-  return { response, profile, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }
-}
-
-/**
- * Profiles the replay at the configured interval; when that gave fewer than `minSamples` (a
- * short request) and the method may run twice, profiles it once more at a finer interval and
- * reports that run. The first run also warms the app up, so the second shows it in its steady
- * state rather than compiling.
- */
-async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
-  const first = await profiledRun(data, env, data.samplingIntervalUs)
-  const summary = (run: typeof first, intervalUs: number) => ({ intervalUs, samples: run.profile.samples?.length ?? 0, wallMs: run.wallMs })
-  const firstSummary = summary(first, data.samplingIntervalUs)
-  const finer = finerInterval({ method: data.request.method, intervalUs: data.samplingIntervalUs, samples: firstSummary.samples, minSamples: data.minSamples ?? 500 })
-  if (finer === undefined) return { ...first, sampling: { intervalUs: firstSummary.intervalUs, samples: firstSummary.samples, runs: [firstSummary] } }
-  const second = await profiledRun(data, env, finer)
-  const secondSummary = summary(second, finer)
-  return { ...second, sampling: { intervalUs: finer, samples: secondSummary.samples, runs: [firstSummary, secondSummary] } }
+  const useFine = fine !== undefined && !fineStopped && wallMs <= plan.fineWindowMs
+  const kept = useFine ? fine : coarse
+  const [profile] = await Promise.all([kept.stop(), (useFine ? coarse : fine)?.discard()])
+  const trimmed: CpuProfile = trimProfileStart(profile, fromUs)
+  const intervalUs = useFine ? plan.fineIntervalUs! : plan.intervalUs
+  return {
+    response,
+    profile: trimmed,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    sampling: { intervalUs, samples: trimmed.samples?.length ?? 0, fine: useFine },
+  }
 }
 
 function removeReport(report: RenderReportResult): Promise<unknown> {

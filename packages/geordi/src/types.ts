@@ -97,10 +97,10 @@ export interface GeordiOptions<Req = IncomingMessage> extends GeordiSharedOption
    */
   samplingIntervalUs?: number
   /**
-   * Fewest samples a profile should hold. A GET or HEAD request whose profile holds fewer (a
-   * request shorter than `minSamples × samplingIntervalUs`, 0.5 s by default) is replayed once
-   * more with a finer interval, derived from the first run's count (down to 20 µs); the second
-   * profile is the one reported. 0 turns the second run off. Other methods run once. Env:
+   * Fewest samples a profile should hold. A request shorter than `minSamples × samplingIntervalUs`
+   * (0.5 s by default) would give fewer, so a second profiler samples every
+   * `samplingIntervalUs / 20` µs (50 µs; at least 20) for that long, and a request that ends
+   * within it is reported from that fine profile. 0: only the `samplingIntervalUs` profile. Env:
    * `GEORDI_MIN_SAMPLES`.
    * @defaultValue 500
    */
@@ -234,10 +234,10 @@ export interface JobStatus {
   response?: { statusCode: number; headers: Record<string, unknown>; sizeBytes: number }
   timings?: { queuedMs?: number; wallMs?: number; cpuMs?: number; renderMs?: number }
   /**
-   * How the reported profile was sampled: its interval and sample count, and each profiled run
-   * (two when a short GET/HEAD was profiled again at a finer interval; see `minSamples`).
+   * How the reported profile was sampled: its interval, its sample count, and whether it is the
+   * fine profile a short request gets (see `minSamples`).
    */
-  sampling?: { intervalUs: number; samples: number; runs: { intervalUs: number; samples: number; wallMs: number }[] }
+  sampling?: { intervalUs: number; samples: number; fine: boolean }
   /** Basenames inside the job's directory, once written. */
   files?: Partial<Record<ResultFileKind, string>>
   /** Top functions by self time, as the renderer reported them. */

@@ -50,6 +50,9 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
   store.verify()
   const host = `${hostname()} (pid ${process.pid})`
   const app: LoadedApp = await loadApp(resolved.app)
+  // A worker renders every job: it loads the renderer (pdfkit, Graphviz as WASM, ~100–300 ms)
+  // now rather than inside the first job's render time. Only the web entry point defers it.
+  await import('./render/index.js')
   const active = new Map<string, ActiveJob>()
 
   const onCrash = (error: unknown) => {

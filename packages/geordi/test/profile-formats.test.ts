@@ -97,16 +97,14 @@ async function checkPprof(finished: Finished): Promise<void> {
   expect(hotSamples.length).toBeGreaterThan(0)
   const total = profile.sample.reduce((sum, sample) => sum + Number(sample.value[0]), 0)
   expect(total).toBe(finished.status.sampling?.samples)
+  expect(Number(profile.period)).toBe(50_000)
 }
 
 function checkSampling(status: JobStatus): void {
-  const sampling = status.sampling!
-  // A 30 ms GET: the first run (1 ms interval) falls short of minSamples, so it runs again finer.
-  expect(sampling.runs).toHaveLength(2)
-  expect(sampling.runs[0]!.intervalUs).toBe(1000)
-  expect(sampling.runs[0]!.samples).toBeLessThanOrEqual(DEFAULT_INTERVAL_SAMPLES * 3)
-  expect(sampling.intervalUs).toBeLessThan(100)
-  expect(sampling.samples).toBeGreaterThan(Math.max(100, 2 * sampling.runs[0]!.samples))
+  // A 30 ms request ends within the fine window (minSamples × 1 ms = 0.5 s): its profile is the
+  // one sampled every 50 µs, well above the ~30 samples the 1 ms interval gives it.
+  expect(status.sampling).toMatchObject({ fine: true, intervalUs: 50 })
+  expect(status.sampling!.samples).toBeGreaterThan(DEFAULT_INTERVAL_SAMPLES * 3)
 }
 
 function checkFiles(finished: Finished): void {
@@ -150,19 +148,24 @@ describe('profile formats, inline mode', () => {
     await checkAll(await profileShortRoute(web.url, outDir))
   })
 
-  it('runs a request once when minSamples is 0', async () => {
-    const dir = tempDir('formats-once')
-    const once = createApp({ outDir: dir, env: {}, minSamples: 0 })
-    const started = await listen(createServer(once))
-    try {
-      const { pageUrl } = await startProfile(started.url, '/short?ms=30')
-      const status = await waitForJob(pageUrl, 40_000)
-      expect(status.sampling?.runs).toHaveLength(1)
-      expect(status.sampling?.intervalUs).toBe(1000)
-    } finally {
-      await started.close()
-      await once.geordi.close()
-      removeDir(dir)
+  it('reports the configured profile for a request longer than the fine window, and only that one for minSamples 0', async () => {
+    for (const minSamples of [10, 0]) {
+      const dir = tempDir('formats-coarse')
+      const coarse = createApp({ outDir: dir, env: {}, minSamples })
+      const started = await listen(createServer(coarse))
+      try {
+        // Waits 100 ms without the CPU: the 10 ms fine window ends (its timer runs) before it does.
+        const { pageUrl } = await startProfile(started.url, '/sleep?ms=100')
+        const status = await waitForJob(pageUrl, 40_000)
+        expect(status.state).toBe('done')
+        expect(status.sampling, `minSamples ${minSamples}`).toMatchObject({ fine: false, intervalUs: 1000 })
+        // Without the fine sampler, only the 1 ms one: about one sample per ms of the request.
+        if (minSamples === 0) expect(status.sampling!.samples).toBeLessThanOrEqual(2 * (status.timings!.wallMs ?? 0) + 20)
+      } finally {
+        await started.close()
+        await coarse.geordi.close()
+        removeDir(dir)
+      }
     }
   })
 })
