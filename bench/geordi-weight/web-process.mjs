@@ -10,8 +10,8 @@ if (arm !== 'bare') {
   const { createGeordi } = await import('@intro/geordi')
   app.use(createGeordi({ authorize: () => false, env: {} }).express())
 }
-// What the web process carried before the renderer was loaded lazily: the same middleware with
-// pdfkit, fontkit and Graphviz (WASM) loaded at start-up.
+// The renderer's share: the same middleware with pdfkit, fontkit and Graphviz (WASM) loaded, as
+// every web process had them before they were loaded lazily.
 if (arm === 'geordi+render') await import('@intro/geordi/render')
 app.get('/', (_req, res) => res.send('ok'))
 const server = app.listen(0, '127.0.0.1')

@@ -19,8 +19,9 @@ export type {
   ResultFileKind,
 } from './types.js'
 // The renderer (call graph, SVG, PDF, speedscope, pprof) lives in `@intro/geordi/render`: it loads
-// pdfkit, fontkit and Graphviz (WASM), ~40 MiB of RSS that a web process which only installs the
-// middleware must not carry. Jobs load it when they run (`run-job.ts`). Its types are free.
+// pdfkit, fontkit and Graphviz (WASM), ~13 MiB of RSS (bench/geordi-weight) that a web process
+// which only installs the middleware must not carry. Jobs load it when they render
+// (`run-job.ts`), workers at start. Its types are free.
 export type {
   CallGraph,
   CallGraphEdge,

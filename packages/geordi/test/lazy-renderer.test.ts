@@ -23,7 +23,7 @@ const PRINT_CJS_CACHE = `
 import { createRequire } from 'node:module'
 for (const path of Object.keys(createRequire(import.meta.url).cache)) console.log('loaded ' + path)`
 
-describe('the web entry point does not load the renderer', () => {
+describe('the web entry point does not load the renderer (nor bullmq)', () => {
   it("loads neither pdfkit, fontkit nor Graphviz for `import { createGeordi } from '@intro/geordi'` and an Express app with the middleware", () => {
     const loaded = modulesLoadedBy(`
 import express from 'express'
@@ -34,6 +34,8 @@ ${PRINT_CJS_CACHE}`)
     expect(loaded.some((path) => path.includes('express'))).toBe(true)
     expect(loaded.some((path) => /[\\/]geordi[\\/]dist[\\/]index\.js$/.test(path))).toBe(true)
     expect(loaded.filter((path) => RENDERER.test(path))).toEqual([])
+    // bullmq too waits for the first geordi request (queue mode).
+    expect(loaded.filter((path) => /[\\/]node_modules[\\/]bullmq[\\/]/.test(path))).toEqual([])
   })
 
   it('loads them for @intro/geordi/render (the check sees them when they are there)', () => {
