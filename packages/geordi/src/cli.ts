@@ -7,7 +7,8 @@ import { InvalidProfileError, readCpuProfile, renderProfileReport } from './rend
 const usage = `Usage: geordi-render <file.cpuprofile> [options]
 
 Renders a V8 CPU profile (node --cpu-prof, Chrome DevTools, node:inspector) into a PDF
-report (top functions and call graph), an SVG call graph, and a copy of the profile.
+report (top functions and call graph), an SVG call graph, a copy of the profile, an SVG
+flame graph, and the profile in speedscope (.speedscope.json) and pprof (.pb.gz) formats.
 
 Options:
   --out <dir>        Directory for the output files (default: the profile's directory)
@@ -74,7 +75,7 @@ async function render(options: CliOptions): Promise<string[]> {
     meta: { title: options.title ?? name, source: options.file, createdAt: new Date() },
     ...(options.maxNodes === undefined ? {} : { callGraph: { maxNodes: options.maxNodes } }),
   })
-  return [result.pdfPath, result.svgPath, result.profilePath]
+  return [result.pdfPath, result.svgPath, result.profilePath, result.flamePath, result.speedscopePath, result.pprofPath]
 }
 
 /** Where {@link main} writes; the process's streams unless a caller captures them. */

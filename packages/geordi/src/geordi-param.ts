@@ -28,6 +28,9 @@ const SUFFIXES: Record<string, ResultFileKind | 'status'> = {
   pdf: 'pdf',
   svg: 'svg',
   cpuprofile: 'cpuprofile',
+  'flame.svg': 'flame',
+  'speedscope.json': 'speedscope',
+  'pb.gz': 'pprof',
 }
 
 function safeDecode(text: string): string | undefined {

@@ -22,5 +22,19 @@ export type {
   JobStatus,
   ResultFileKind,
 } from './types.js'
-// The renderer (call graph, SVG, PDF) is public too: `geordi-render` and custom pipelines use it.
-export * from './render/index.js'
+// The renderer (call graph, SVG, PDF, speedscope, pprof) lives in `@intro/geordi/render`: it loads
+// pdfkit, fontkit and Graphviz (WASM), ~13 MiB of RSS (bench/geordi-weight) that a web process
+// which only installs the middleware must not carry. Jobs load it when they render
+// (`run-job.ts`), workers at start. Its types are free.
+export type {
+  CallGraph,
+  CallGraphEdge,
+  CallGraphNode,
+  CallGraphOptions,
+  CpuProfile,
+  CpuProfileCallFrame,
+  CpuProfileNode,
+  FunctionKind,
+  FunctionSummary,
+  ReportMeta,
+} from './render/index.js'

@@ -24,6 +24,8 @@ export interface GeordiJobData {
   createdAt: number
   request: CapturedRequest
   samplingIntervalUs: number
+  /** Absent in jobs queued by an older web process: 500 then. */
+  minSamples?: number
   timeLimitMs: number
   queueTimeoutMs: number
   renderTimeoutMs: number

@@ -36,6 +36,7 @@ export interface ResolvedGeordiOptions<Req> extends ResolvedShared {
   mode: 'inline' | 'queue'
   maxBodyBytes: number
   samplingIntervalUs: number
+  minSamples: number
   timeLimitMs: number
   queueTimeoutMs: number
   enqueueTimeoutMs: number
@@ -66,6 +67,7 @@ const WEB_OPTIONS = [
   'mode',
   'maxBodyBytes',
   'samplingIntervalUs',
+  'minSamples',
   'timeLimitMs',
   'queueTimeoutMs',
   'enqueueTimeoutMs',
@@ -97,6 +99,12 @@ function durationMs(value: unknown, option: string, env: Env, variable: string, 
 /** An integer option, else its environment variable, else the default; checked either way. */
 function integer(value: unknown, option: string, env: Env, variable: string, fallback: number, min: number, max: number): number {
   return checkInteger(option, value ?? envPositiveNumber(env, variable) ?? fallback, min, max)
+}
+
+// 0 means something here (`minSamples`: no second run), and core's reader refuses it.
+function countOrZero(value: unknown, option: string, env: Env, variable: string, fallback: number, max: number): number {
+  const fromEnv = env[variable]?.trim() === '0' ? 0 : envPositiveNumber(env, variable)
+  return checkInteger(option, value ?? fromEnv ?? fallback, 0, max)
 }
 
 function flag(value: unknown, option: string, env: Env, variable: string): boolean {
@@ -143,6 +151,7 @@ export function resolveGeordiOptions<Req>(options: GeordiOptions<Req>): Resolved
     maxBodyBytes: integer(options.maxBodyBytes, 'maxBodyBytes', env, 'GEORDI_MAX_BODY_BYTES', 1_048_576, 1, 1_073_741_824),
     // V8 samples in whole microseconds; past a second a profile holds almost nothing.
     samplingIntervalUs: integer(options.samplingIntervalUs, 'samplingIntervalUs', env, 'GEORDI_SAMPLING_INTERVAL_US', 1000, 1, 1_000_000),
+    minSamples: countOrZero(options.minSamples, 'minSamples', env, 'GEORDI_MIN_SAMPLES', 500, 1_000_000),
     timeLimitMs: durationMs(options.timeLimitMs, 'timeLimitMs', env, 'GEORDI_TIME_LIMIT_MS', 60_000),
     queueTimeoutMs: durationMs(options.queueTimeoutMs, 'queueTimeoutMs', env, 'GEORDI_QUEUE_TIMEOUT_MS', 60_000),
     enqueueTimeoutMs: durationMs(options.enqueueTimeoutMs, 'enqueueTimeoutMs', env, 'GEORDI_ENQUEUE_TIMEOUT_MS', 5000),

@@ -1,3 +1,4 @@
+import { flameSection } from './flame-section.js'
 import type { JobStatus } from './types.js'
 
 /** Links to one job's page, status and files, relative to the profiled URL. */
@@ -7,6 +8,9 @@ export interface JobUrls {
   pdf: string
   svg: string
   cpuprofile: string
+  flame: string
+  speedscope: string
+  pprof: string
 }
 
 /** Escapes text for HTML element content and double-quoted attributes. */
@@ -57,7 +61,7 @@ function summary(status: JobStatus, liveState?: string): string {
   const state = liveState === undefined ? row('State', stateText(status)) : `<tr><th>State</th><td>${liveState}</td></tr>`
   return `<table>${row('Request', `${request.method} ${request.url}`)}${state}
 ${row('Worker', status.workerHost)}${row('Status', response?.statusCode)}${row('Response size', response === undefined ? undefined : `${response.sizeBytes} bytes`)}
-${row('Wall time', ms(timings?.wallMs))}${row('CPU time', ms(timings?.cpuMs))}${row('Queued', ms(timings?.queuedMs))}${row('Rendering', ms(timings?.renderMs))}
+${row('Wall time', ms(timings?.wallMs))}${row('Samples', status.sampling === undefined ? undefined : `${status.sampling.samples}, every ${status.sampling.intervalUs} µs${status.sampling.fine ? ' (a short request: the fine profile)' : ''}`)}${row('CPU time', ms(timings?.cpuMs))}${row('Queued', ms(timings?.queuedMs))}${row('Rendering', ms(timings?.renderMs))}
 ${row('Job', status.id)}${row('Expires', new Date(status.expiresAt).toISOString())}</table>`
 }
 
@@ -81,11 +85,14 @@ function topTable(status: JobStatus): string {
   return `<h2>Top functions by self time</h2><table><tr><th>Function</th><th>Self</th><th>Total</th></tr>${rows}</table>`
 }
 
-/** The finished job: the call graph inline (as an image, so nothing in it can run) and the downloads. */
-export function resultPage(status: JobStatus, urls: JobUrls, nonce: string): string {
+/**
+ * The finished job: the flame graph (inline SVG written by geordi's worker, zoomed by a nonce'd
+ * script), the call graph (as an image, so nothing in it can run) and the downloads.
+ */
+export function resultPage(status: JobStatus, urls: JobUrls, nonce: string, extras: { flameSvg?: string | undefined } = {}): string {
   const body = `<h1>CPU profile of ${escapeHtml(status.request.method)} ${escapeHtml(status.request.url)}</h1>
-<p class="links"><a href="${escapeHtml(urls.pdf)}">Download PDF</a><a href="${escapeHtml(urls.svg)}">SVG</a><a href="${escapeHtml(urls.cpuprofile)}">.cpuprofile</a></p>
-${summary(status)}${topTable(status)}<h2>Call graph</h2><a href="${escapeHtml(urls.svg)}"><img class="graph" alt="call graph" src="${escapeHtml(urls.svg)}"></a>`
+<p class="links"><a href="${escapeHtml(urls.pdf)}">Download PDF</a><a href="${escapeHtml(urls.svg)}">SVG</a><a href="${escapeHtml(urls.cpuprofile)}">.cpuprofile</a><a href="${escapeHtml(urls.speedscope)}">speedscope</a><a href="${escapeHtml(urls.pprof)}">pprof</a></p>
+${summary(status)}${flameSection(extras.flameSvg, nonce)}${topTable(status)}<h2>Call graph</h2><a href="${escapeHtml(urls.svg)}"><img class="graph" alt="call graph" src="${escapeHtml(urls.svg)}"></a>`
   return layout('geordi: profile ready', body, { nonce })
 }
 

@@ -1,11 +1,18 @@
 import { reportDiagnostic } from '@intro/core'
-import { Queue } from 'bullmq'
+import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { DispatchState, Dispatcher } from './dispatcher.js'
 import { GeordiError, GeordiErrorCodes } from './errors.js'
 import type { GeordiJobData } from './job-data.js'
 import type { ResolvedGeordiOptions } from './options.js'
 import { createRedis } from './redis-connection.js'
+
+// bullmq is ~17 MiB of a web process's RSS: loaded with the first geordi request, not the app.
+let bullmq: Promise<typeof import('bullmq')> | undefined
+const loadBullmq = () => {
+  bullmq ??= import('bullmq')
+  return bullmq
+}
 
 /** Job name inside the queue (one queue may serve other job kinds). */
 export const JOB_NAME = 'geordi.profile'
@@ -62,14 +69,14 @@ export class QueueDispatcher implements Dispatcher {
     this.#options = options
   }
 
-  #connect(): Connected {
+  #connect(QueueClass: typeof Queue): Connected {
     if (this.#connected) return this.#connected
     const { redisUrl, redisOptions, queueName, queuePrefix, enqueueTimeoutMs } = this.#options
     const redis = createRedis(redisUrl!, { connectTimeout: enqueueTimeoutMs, ...redisOptions }, 'producer')
     const report = (error: unknown) =>
       reportDiagnostic({ level: 'warn', scope: 'geordi.queue', message: 'Redis connection error', error })
     redis.on('error', report)
-    const queue = new Queue(queueName, { connection: redis, prefix: queuePrefix })
+    const queue = new QueueClass(queueName, { connection: redis, prefix: queuePrefix })
     queue.on('error', report)
     this.#connected = { redis, queue }
     return this.#connected
@@ -85,7 +92,8 @@ export class QueueDispatcher implements Dispatcher {
 
   /** The connection, once it can run commands; rejects at once when Redis refuses it. */
   async #ready(what: string): Promise<Queue> {
-    const { redis, queue } = this.#connect()
+    const { Queue: QueueClass } = await loadBullmq()
+    const { redis, queue } = this.#connect(QueueClass)
     await timeout(usable(redis), this.#options.enqueueTimeoutMs, what)
     return queue
   }

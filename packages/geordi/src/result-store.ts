@@ -170,7 +170,7 @@ export class ResultStore {
     return statuses.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
   }
 
-  /** Bytes on disk of a job's result files (PDF, SVG, profile); symlinks are not followed. */
+  /** Bytes on disk of a job's result files (every kind in ResultFiles); symlinks are not followed. */
   async filesSize(id: string): Promise<number> {
     const sizes = await Promise.all(
       (Object.keys(ResultFiles) as ResultFileKind[]).map((kind) =>
@@ -181,6 +181,16 @@ export class ResultStore {
       ),
     )
     return sizes.reduce((sum, size) => sum + size, 0)
+  }
+
+  /** A small result file as text (the flame graph the result page inlines), or `undefined`. */
+  async readText(id: string, kind: ResultFileKind): Promise<string | undefined> {
+    this.verify()
+    try {
+      return await readFile(this.filePath(id, kind), { encoding: 'utf8', flag: READ_NO_FOLLOW })
+    } catch {
+      return undefined
+    }
   }
 
   async remove(id: string): Promise<void> {

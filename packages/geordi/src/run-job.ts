@@ -6,10 +6,10 @@ import { profileClockUs, startCpuProfile, trimProfileStart } from './cpu-profile
 import { GeordiError, GeordiErrorCodes, describeFailure } from './errors.js'
 import { JOB_CHANNEL } from './job-channel.js'
 import type { GeordiJobData } from './job-data.js'
-import { renderProfileReport } from './render/index.js'
 import type { CpuProfile, FunctionSummary, RenderReportResult } from './render/index.js'
 import { type ReplayResponse, type ReplayTarget, replayRequest } from './replay.js'
 import { isFinal, type ResultStore } from './result-store.js'
+import { samplingPlan } from './sampling-plan.js'
 import { type JobStatus, ResultFiles } from './types.js'
 
 const jobChannel = diagnosticsChannel.channel(JOB_CHANNEL)
@@ -42,8 +42,24 @@ function summarize(rows: readonly FunctionSummary[]): JobStatus['topSelf'] {
   }))
 }
 
+/**
+ * Replays the request once under the profiler. A short request gets a fine profile: besides the
+ * one at `samplingIntervalUs`, a second profiler samples at a finer interval for as long as a
+ * request would need to give `minSamples` at the configured one (0.5 s by default); a request
+ * that ends within that window is reported from the fine profile, a longer one from the
+ * configured profile (the fine one stops at the window's end). Both run from the start, in one
+ * run: V8 books samples in code optimized before a profiler started under the caller, so a
+ * second replay profiled afresh would hide the app's hot functions.
+ */
 async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
-  const profiler = await startCpuProfile(data.samplingIntervalUs)
+  const plan = samplingPlan(data.samplingIntervalUs, data.minSamples ?? 500)
+  const coarse = await startCpuProfile(plan.intervalUs)
+  const fine = plan.fineIntervalUs === undefined ? undefined : await startCpuProfile(plan.fineIntervalUs).catch(() => undefined)
+  let fineStopped = false
+  const window = fine && setTimeout(() => {
+    fineStopped = true
+    void fine.discard()
+  }, plan.fineWindowMs)
   const fromUs = profileClockUs()
   const cpuBefore = process.cpuUsage()
   const startedHr = performance.now()
@@ -51,17 +67,30 @@ async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
   try {
     response = await replayRequest(env.target, data.request, data.timeLimitMs, env.signal)
   } catch (error) {
-    await profiler.discard()
+    clearTimeout(window)
+    await Promise.all([coarse.discard(), fine?.discard()])
     throw error
+  } finally {
+    clearTimeout(window)
   }
   const wallMs = performance.now() - startedHr
   const cpu = process.cpuUsage(cpuBefore)
-  const profile: CpuProfile = trimProfileStart(await profiler.stop(), fromUs)
-  return { response, profile, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }
+  const useFine = fine !== undefined && !fineStopped && wallMs <= plan.fineWindowMs
+  const kept = useFine ? fine : coarse
+  const [profile] = await Promise.all([kept.stop(), (useFine ? coarse : fine)?.discard()])
+  const trimmed: CpuProfile = trimProfileStart(profile, fromUs)
+  const intervalUs = useFine ? plan.fineIntervalUs! : plan.intervalUs
+  return {
+    response,
+    profile: trimmed,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    sampling: { intervalUs, samples: trimmed.samples?.length ?? 0, fine: useFine },
+  }
 }
 
 function removeReport(report: RenderReportResult): Promise<unknown> {
-  return Promise.all([report.pdfPath, report.svgPath, report.profilePath].map((path) => rm(path, { force: true }))).catch(() => undefined)
+  return Promise.all([report.pdfPath, report.svgPath, report.profilePath, report.flamePath, report.speedscopePath, report.pprofPath].map((path) => rm(path, { force: true }))).catch(() => undefined)
 }
 
 async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnType<typeof profileReplay>>, queuedMs: number) {
@@ -74,8 +103,12 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
     abandon.abort(error)
     return error
   }
-  const rendering = renderProfileReport({
+  // Loaded here, not at the top: the web process that only installs the middleware never renders,
+  // and the renderer (pdfkit, fontkit, Graphviz as WASM) is most of geordi's memory.
+  const rendering = import('./render/index.js').then(({ renderProfileReport }) =>
+    renderProfileReport({
     profile: run.profile,
+    samplingIntervalUs: run.sampling.intervalUs,
     meta: {
       request: { method: request.method, url: redactUrl(fullUrl(request)), headers: redactHeaders(headersObject(request.headers)) as never },
       response: {
@@ -96,7 +129,8 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
       void env.store.update(data.id, () => ({ stage })).catch(() => undefined)
     },
     signal: abandon.signal,
-  })
+  }),
+  )
   return withTimeout<RenderReportResult>(rendering, data.renderTimeoutMs, timedOut).catch((error: unknown) => {
     if (abandon.signal.aborted) void rendering.then(removeReport, () => undefined)
     if (error instanceof GeordiError) throw error
@@ -130,7 +164,7 @@ export async function runJob(data: GeordiJobData, env: RunJobEnv): Promise<JobSt
     const run = await profileReplay(data, env)
     const response = { statusCode: run.response.statusCode, headers: redactHeaders(run.response.headers), sizeBytes: run.response.sizeBytes }
     const timings = { queuedMs, wallMs: run.wallMs, cpuMs: run.cpuMs }
-    await store.update(data.id, () => ({ state: 'rendering', stage: 'graph', response, timings }))
+    await store.update(data.id, () => ({ state: 'rendering', stage: 'graph', response, timings, sampling: run.sampling }))
     env.onStage?.('rendering')
     const renderStart = performance.now()
     const report = await render(data, env, run, queuedMs)

@@ -107,6 +107,15 @@ export interface GeordiOptions<Req = IncomingMessage> extends GeordiSharedOption
    */
   samplingIntervalUs?: number
   /**
+   * Fewest samples a profile should hold. A request shorter than `minSamples × samplingIntervalUs`
+   * (0.5 s by default) would give fewer, so a second profiler samples every
+   * `samplingIntervalUs / 20` µs (50 µs; at least 20) for that long, and a request that ends
+   * within it is reported from that fine profile. 0: only the `samplingIntervalUs` profile. Env:
+   * `GEORDI_MIN_SAMPLES`.
+   * @defaultValue 500
+   */
+  minSamples?: number
+  /**
    * How long the replayed request may run before the job fails. Env: `GEORDI_TIME_LIMIT_MS`.
    * @defaultValue 60000
    */
@@ -203,6 +212,9 @@ export const ResultFiles = {
   pdf: 'profile.pdf',
   svg: 'profile.svg',
   cpuprofile: 'profile.cpuprofile',
+  flame: 'profile.flame.svg',
+  speedscope: 'profile.speedscope.json',
+  pprof: 'profile.pb.gz',
 } as const
 
 /** One of the keys of {@link ResultFiles}. */
@@ -236,6 +248,11 @@ export interface JobStatus {
   admin?: string
   response?: { statusCode: number; headers: Record<string, unknown>; sizeBytes: number }
   timings?: { queuedMs?: number; wallMs?: number; cpuMs?: number; renderMs?: number }
+  /**
+   * How the reported profile was sampled: its interval, its sample count, and whether it is the
+   * fine profile a short request gets (see `minSamples`).
+   */
+  sampling?: { intervalUs: number; samples: number; fine: boolean }
   /** Basenames inside the job's directory, once written. */
   files?: Partial<Record<ResultFileKind, string>>
   /** Top functions by self time, as the renderer reported them. */

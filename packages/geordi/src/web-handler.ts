@@ -29,10 +29,15 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 const WAITING_REFRESH_SECONDS = 2
 // A job takes about a second or two; by then a slot has likely been freed.
 const RETRY_AFTER_SECONDS = 5
-const FILE_TYPES: Record<ResultFileKind, { type: string; disposition: string }> = {
-  pdf: { type: 'application/pdf', disposition: 'attachment' },
-  svg: { type: 'image/svg+xml', disposition: 'inline' },
-  cpuprofile: { type: 'application/json', disposition: 'attachment' },
+const FILE_TYPES: Record<ResultFileKind, { type: string; disposition: string; extension: string }> = {
+  pdf: { type: 'application/pdf', disposition: 'attachment', extension: 'pdf' },
+  svg: { type: 'image/svg+xml', disposition: 'inline', extension: 'svg' },
+  flame: { type: 'image/svg+xml', disposition: 'inline', extension: 'flame.svg' },
+  cpuprofile: { type: 'application/json', disposition: 'attachment', extension: 'cpuprofile' },
+  speedscope: { type: 'application/json', disposition: 'attachment', extension: 'speedscope.json' },
+  // Served as the gzip file it is, not with `Content-Encoding: gzip`: a browser would unpack it,
+  // and pprof tools want the `.pb.gz` bytes.
+  pprof: { type: 'application/octet-stream', disposition: 'attachment', extension: 'pb.gz' },
 }
 
 function pageHeaders(res: ServerResponse, nonce: string): void {
@@ -142,7 +147,7 @@ export class GeordiHandler<Req> {
         if (geordi.kind === 'status' || wantsJson(req)) return send(res, 200, JSON_TYPE, JSON.stringify({ ...status, urls }))
         if (!isFinal(status)) res.setHeader('Refresh', String(WAITING_REFRESH_SECONDS))
         const html =
-          status.state === 'done' ? resultPage(status, urls, nonce) : status.state === 'failed' ? failedPage(status, nonce) : waitingPage(status, urls, nonce)
+          status.state === 'done' ? resultPage(status, urls, nonce, { flameSvg: await this.store.readText(status.id, 'flame') }) : status.state === 'failed' ? failedPage(status, nonce) : waitingPage(status, urls, nonce)
         return send(res, 200, HTML, html)
       }
     }
@@ -163,12 +168,12 @@ export class GeordiHandler<Req> {
   async #file(res: ServerResponse, status: JobStatus, kind: ResultFileKind, nonce: string): Promise<void> {
     const opened = status.state === 'done' ? await this.store.openFile(status.id, kind) : undefined
     if (opened === undefined) return this.#notFound(res, nonce)
-    const { type, disposition } = FILE_TYPES[kind]
+    const { type, disposition, extension } = FILE_TYPES[kind]
     res.statusCode = 200
     res.setHeader('Content-Type', type)
     res.setHeader('Content-Length', opened.size)
-    res.setHeader('Content-Disposition', `${disposition}; filename="geordi-${status.id}.${kind}"`)
-    if (kind === 'svg') res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+    res.setHeader('Content-Disposition', `${disposition}; filename="geordi-${status.id}.${extension}"`)
+    if (type === 'image/svg+xml') res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
     await new Promise<void>((done, fail) => {
       opened.stream.on('error', fail)
       res.on('close', () => {
@@ -230,7 +235,7 @@ export class GeordiHandler<Req> {
     }
     await this.store.create(status)
     slot.assign(id)
-    const data: GeordiJobData = { version: 1, id, createdAt: now, request: captured, samplingIntervalUs: options.samplingIntervalUs, resultTtlMs: options.resultTtlMs, ...limits }
+    const data: GeordiJobData = { version: 1, id, createdAt: now, request: captured, samplingIntervalUs: options.samplingIntervalUs, minSamples: options.minSamples, resultTtlMs: options.resultTtlMs, ...limits }
     try {
       await this.dispatcher.dispatch(data, selfTarget(req))
     } catch (error) {
@@ -296,6 +301,9 @@ function jobUrls(url: string, id: string): JobUrls {
     pdf: geordiUrl(strippedUrl, `${id}.pdf`),
     svg: geordiUrl(strippedUrl, `${id}.svg`),
     cpuprofile: geordiUrl(strippedUrl, `${id}.cpuprofile`),
+    flame: geordiUrl(strippedUrl, `${id}.flame.svg`),
+    speedscope: geordiUrl(strippedUrl, `${id}.speedscope.json`),
+    pprof: geordiUrl(strippedUrl, `${id}.pb.gz`),
   }
 }
 
@@ -308,5 +316,7 @@ function jobHeaders(res: ServerResponse, status: JobStatus, urls: JobUrls): void
     res.setHeader('X-Geordi-Pdf', urls.pdf)
     res.setHeader('X-Geordi-Svg', urls.svg)
     res.setHeader('X-Geordi-Profile', urls.cpuprofile)
+    res.setHeader('X-Geordi-Speedscope', urls.speedscope)
+    res.setHeader('X-Geordi-Pprof', urls.pprof)
   }
 }

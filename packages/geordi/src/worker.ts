@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { checkNumber, checkObject, optional, rejectUnknownKeys, reportDiagnostic } from '@intro/core'
-import { type Job, Worker } from 'bullmq'
+import type { Job, Worker } from 'bullmq'
 import { GeordiError, GeordiErrorCodes } from './errors.js'
 import { assertJobData } from './job-data.js'
 import { type LoadedApp, loadApp } from './load-app.js'
@@ -63,6 +63,11 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
   store.verify()
   const host = `${hostname()} (pid ${process.pid})`
   const app: LoadedApp = await loadApp(resolved.app)
+  // A worker renders every job: it loads the renderer (pdfkit, Graphviz as WASM, ~100–300 ms)
+  // now rather than inside the first job's render time. Only the web entry point defers it.
+  await import('./render/index.js')
+  // Imported here: `@intro/geordi` also serves web processes, which need bullmq only to queue.
+  const { Worker: BullWorker } = await import('bullmq')
   const active = new Map<string, ActiveJob>()
 
   const onCrash = (error: unknown) => {
@@ -111,7 +116,7 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
 
   const connection = createRedis(resolved.redisUrl, resolved.redisOptions, 'worker')
   connection.on('error', (error) => reportDiagnostic({ level: 'warn', scope: 'geordi.worker', message: 'Redis connection error', error }))
-  const worker = new Worker(resolved.queueName, processor, {
+  const worker = new BullWorker(resolved.queueName, processor, {
     connection,
     prefix: resolved.queuePrefix,
     concurrency: resolved.concurrency,

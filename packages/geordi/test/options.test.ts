@@ -29,6 +29,13 @@ describe('createGeordi option validation', () => {
     expectInvalid(() => createGeordi({ env: { GEORDI_TIME_LIMIT_MS: '3000000000' } }), RangeError)
   })
 
+  it('takes minSamples from 0 (no fine profile) up, from the option or GEORDI_MIN_SAMPLES, and rejects negative or fractional counts', async () => {
+    for (const value of [-1, 1.5, 2_000_000]) expectInvalid(() => createGeordi({ minSamples: value, env: {} }), RangeError)
+    expectInvalid(() => createGeordi({ minSamples: '500' as never, env: {} }), TypeError)
+    expectInvalid(() => createGeordi({ env: { GEORDI_MIN_SAMPLES: '-3' } }), RangeError)
+    for (const geordi of [createGeordi({ minSamples: 0, env: {} }), createGeordi({ env: { GEORDI_MIN_SAMPLES: '0' } })]) await geordi.close()
+  })
+
   it('rejects unknown and misspelled option keys, suggesting the option meant', () => {
     const error = expectInvalid(() => createGeordi({ authorise: () => true, env: {} } as never), TypeError)
     expect(error.message).toContain('`authorize`')

@@ -12,7 +12,7 @@ import {
   readCpuProfile,
   renderSvg,
   topFunctions,
-} from '@intro/geordi'
+} from '@intro/geordi/render'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HOT_LOOP, MANY_FUNCTIONS, recordProfile, removeDir, scratchDir } from './fixtures/render/profiles.js'
 

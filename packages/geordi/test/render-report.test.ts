@@ -13,7 +13,7 @@ import {
   renderProfileReport,
   renderSvg,
   callGraphToDot,
-} from '@intro/geordi'
+} from '@intro/geordi/render'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   HOT_LOOP,
@@ -78,17 +78,24 @@ afterAll(() => removeDir(dir))
 function tableAfter(text: string, heading: string, rows: number): string[] {
   const lines = text.split('\n')
   const start = lines.findIndex((line) => line.includes(heading))
-  return lines.slice(start + 2, start + 2 + rows)
+  // The call graph beside the summary puts lines of its own in between: keep the table's rows.
+  return lines
+    .slice(start + 1)
+    .filter((line) => /^\s*[\d.]+ m?s\s+[\d.]+%/.test(line))
+    .slice(0, rows)
 }
 
-/** Height in points of each occurrence of `word` on `page` (pdftotext -bbox). */
-async function wordHeights(pdf: string, page: number, word: string): Promise<number[]> {
+// The summary column's width: the call graph is drawn to the right of it.
+const SUMMARY_WIDTH = 595.28
+
+/** Height in points of each occurrence of `word` on `page` right of `minX` (pdftotext -bbox). */
+async function wordHeights(pdf: string, page: number, word: string, minX = 0): Promise<number[]> {
   const { stdout } = await run('pdftotext', ['-bbox', '-f', String(page), '-l', String(page), pdf, '-'], {
     maxBuffer: 32 * 1024 * 1024,
   })
-  return [...stdout.matchAll(/<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<\/word>/g)]
-    .filter((match) => match[3]!.startsWith(word))
-    .map((match) => Number(match[2]) - Number(match[1]))
+  return [...stdout.matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<\/word>/g)]
+    .filter((match) => match[4]!.startsWith(word) && Number(match[1]) >= minX)
+    .map((match) => Number(match[3]) - Number(match[2]))
 }
 
 describe('renderProfileReport', () => {
@@ -114,48 +121,64 @@ describe('renderProfileReport', () => {
 
     const svg = readFileSync(result.svgPath, 'utf8')
     expect(svg).toContain('xyzzyHotChecksum')
+    const flame = readFileSync(result.flamePath, 'utf8')
+    expect(flame).toContain('data-n="xyzzyHotChecksum"')
+    const speedscope = readFileSync(result.speedscopePath, 'utf8')
+    expect(JSON.parse(speedscope).shared.frames.map((frame: { name: string }) => frame.name)).toContain('xyzzyHotChecksum')
+    expect(result.pprofPath).toBe(join(outDir, 'job-1.pb.gz'))
     for (const secret of SECRETS) {
       expect(text).not.toContain(secret)
       expect(svg).not.toContain(secret)
+      expect(flame).not.toContain(secret)
+      expect(speedscope).not.toContain(secret)
     }
     expect(text).toContain('[redacted]')
   })
 
-  it('renders every page to a PNG, the first one A4 and the graph page sized to the graph', async () => {
+  it('renders one page: the summary in an A4-wide column, the call graph beside it, the page sized to both', async () => {
     const outDir = join(dir, 'hot-pngs')
     const result = await renderProfileReport({ profile: hotLoop, meta, outDir, baseName: 'report' })
     const pages = await pdfPages(result.pdfPath)
-    expect(pages.length).toBe(2)
-    expect(pages[0]).toEqual({ width: 595.28, height: 841.89 })
-    expect(pages[1]!.width).toBeLessThan(2000)
+    expect(pages.length).toBe(1)
+    expect(pages[0]!.width).toBeGreaterThan(SUMMARY_WIDTH + 100)
+    expect(pages[0]!.width).toBeLessThan(SUMMARY_WIDTH + 2000)
+    expect(pages[0]!.height).toBeGreaterThanOrEqual(841.89)
     const pngs = await pdfToPngs(result.pdfPath, outDir)
-    expect(pngs).toHaveLength(2)
-    const first = pngSize(pngs[0]!)
-    expect(Math.abs(first.width - 496)).toBeLessThanOrEqual(1)
-    expect(Math.abs(first.height - 702)).toBeLessThanOrEqual(1)
-    for (const png of pngs) expect(statSync(png).size).toBeGreaterThan(10_000)
-    const heights = await wordHeights(result.pdfPath, 2, 'xyzzyHotChecksum')
+    expect(pngs).toHaveLength(1)
+    expect(statSync(pngs[0]!).size).toBeGreaterThan(10_000)
+    const text = await pdfText(result.pdfPath)
+    expect(tableAfter(text, 'Top functions by total time', 5).join('\n')).toContain('xyzzyHotChecksum')
+    const heights = await wordHeights(result.pdfPath, 1, 'xyzzyHotChecksum', SUMMARY_WIDTH)
     expect(heights.length).toBeGreaterThan(0)
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(11)
   })
 
-  it('keeps a 300-function profile legible: pruned, on pages no larger than 36 x 24 in, 12pt labels', async () => {
+  it('fits a summary with many long headers on its page instead of spilling onto a second one', async () => {
+    const headers: Record<string, string> = {}
+    for (let i = 0; i < 40; i++) headers[`x-long-header-${i}`] = `value-${i}-${'v'.repeat(250)}`
+    const crowded: ReportMeta = { ...meta, request: { ...meta.request!, headers }, response: { statusCode: 200, headers } }
+    const result = await renderProfileReport({ profile: hotLoop, meta: crowded, outDir: join(dir, 'crowded'), baseName: 'crowded' })
+    expect(await pdfPages(result.pdfPath)).toHaveLength(1)
+    const text = await pdfText(result.pdfPath)
+    expect(text).toMatch(/… \d+ more/)
+    expect(text).toContain('Top functions by self time')
+    expect(tableAfter(text, 'Top functions by self time', 1)[0]).toContain('xyzzyHotChecksum')
+  })
+
+  it('keeps a 300-function profile legible: pruned, on one page, 12pt labels', async () => {
     const outDir = join(dir, 'many-report')
     const result = await renderProfileReport({ profile: manyFunctions, meta, outDir, baseName: 'many' })
     expect(result.graph.functions.length).toBeGreaterThan(200)
     expect(result.graph.nodes.length).toBeLessThanOrEqual(80)
     const pages = await pdfPages(result.pdfPath)
-    for (const page of pages.slice(1)) {
-      expect(page.width).toBeLessThanOrEqual(36 * 72 + 48)
-      expect(page.height).toBeLessThanOrEqual(24 * 72 + 70)
-    }
-    const graphText = (await pdfText(result.pdfPath)).split('\f').slice(1).join('\n')
-    expect(graphText).toContain('quuxHeavyHelper')
-    const heights = await wordHeights(result.pdfPath, 2, 'quuxHeavyHelper')
+    expect(pages).toHaveLength(1)
+    expect(pages[0]!.width).toBeLessThanOrEqual(SUMMARY_WIDTH + 100 * 72 + 24)
+    const heights = await wordHeights(result.pdfPath, 1, 'quuxHeavyHelper', SUMMARY_WIDTH)
+    expect(heights.length).toBeGreaterThan(0)
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(11)
     const pngs = await pdfToPngs(result.pdfPath, outDir)
-    expect(pngs.length).toBe(pages.length)
-    for (const png of pngs.slice(1)) expect(pngSize(png).width).toBeLessThanOrEqual(2200)
+    expect(pngs.length).toBe(1)
+    expect(pngSize(pngs[0]!).width).toBeGreaterThan(0)
   })
 
   it('copies the profile file as is when given profileFile', async () => {

@@ -3,7 +3,8 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DiagnosticEvent, onDiagnostic } from '@intro/core'
-import { createGeordi, GeordiError, GeordiErrorCodes, renderProfileReport, startGeordiWorker } from '@intro/geordi'
+import { createGeordi, GeordiError, GeordiErrorCodes, startGeordiWorker } from '@intro/geordi'
+import { renderProfileReport } from '@intro/geordi/render'
 import { afterEach, describe, expect, it } from 'vitest'
 // @ts-expect-error plain JavaScript fixture shared with the worker process
 import { createApp } from './fixtures/express-app.mjs'
@@ -129,15 +130,16 @@ describe('renderProfileReport files', () => {
     const outDir = scratch('render')
     const victim = join(scratch('victim'), 'victim.txt')
     writeFileSync(victim, 'untouched')
-    for (const name of ['report.pdf', 'report.svg', 'report.cpuprofile']) symlinkSync(victim, join(outDir, name))
+    const names = ['report.cpuprofile', 'report.flame.svg', 'report.pb.gz', 'report.pdf', 'report.speedscope.json', 'report.svg']
+    for (const name of names) symlinkSync(victim, join(outDir, name))
     const profile = { nodes: [{ id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 1 }], startTime: 0, endTime: 1000, samples: [1], timeDeltas: [1000] }
     const result = await renderProfileReport({ profile, meta: {}, outDir, baseName: 'report' })
     expect(readFileSync(victim, 'utf8')).toBe('untouched')
-    for (const path of [result.pdfPath, result.svgPath, result.profilePath]) {
+    for (const path of [result.pdfPath, result.svgPath, result.profilePath, result.flamePath, result.speedscopePath, result.pprofPath]) {
       expect(lstatSync(path).isFile(), path).toBe(true)
       expect(statSync(path).mode & 0o777, path).toBe(0o600)
     }
-    // Only the three reports: no temporary file is left behind.
-    expect(readdirSync(outDir).sort()).toEqual(['report.cpuprofile', 'report.pdf', 'report.svg'])
+    // Only the six files: no temporary file is left behind.
+    expect(readdirSync(outDir).sort()).toEqual(names)
   })
 })

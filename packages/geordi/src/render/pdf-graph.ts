@@ -15,10 +15,10 @@ const fontCallback = (_family: string, bold: boolean) => (bold ? fonts.bold : fo
 const withoutRootSize = (svg: string) =>
   svg.replace(/<svg\b[^>]*>/, (tag) => tag.replace(/\s(width|height)="[^"]*"/g, ''))
 
-function drawTile(doc: PDFKit.PDFDocument, svg: string, tile: GraphTile, top: number, size: { width: number; height: number }) {
+function drawTile(doc: PDFKit.PDFDocument, svg: string, tile: GraphTile, left: number, top: number, size: { width: number; height: number }) {
   doc.save()
-  doc.rect(margin, top, tile.width, tile.height).clip()
-  SVGtoPDF(doc, svg, margin - tile.x, top - tile.y, {
+  doc.rect(left, top, tile.width, tile.height).clip()
+  SVGtoPDF(doc, svg, left - tile.x, top - tile.y, {
     width: size.width,
     height: size.height,
     fontCallback,
@@ -37,16 +37,37 @@ function partCaption(plan: GraphPagePlan, tile: GraphTile): string {
   return `Call graph, page ${index} of ${plan.tiles.length}${grid} (pages overlap by half an inch)`
 }
 
-/**
- * Adds the call graph pages: each page sized to the drawing (up to Arch D), the drawing
- * split into a grid of overlapping pages when even a shrunk copy would not fit.
- * Returns the number of pages added.
- */
-export function writeGraphPages(doc: PDFKit.PDFDocument, svg: string, limits: GraphPageLimits = defaultGraphPageLimits): number {
+/** The call graph's drawing, scaled and cut into pages. */
+export interface GraphDrawing {
+  plan: GraphPagePlan
+  scaled: { width: number; height: number }
+  drawable: string
+}
+
+/** Plans the call graph's pages: each sized to the drawing (up to Arch D), split when even a shrunk copy would not fit. */
+export function planGraphDrawing(svg: string, limits: GraphPageLimits = defaultGraphPageLimits): GraphDrawing {
   const natural = svgSize(svg) ?? { width: limits.maxWidth, height: limits.maxHeight }
   const plan = planGraphPages(natural, limits)
-  const scaled = { width: natural.width * plan.scale, height: natural.height * plan.scale }
-  const drawable = pdfSafe(withoutRootSize(svg))
+  return { plan, scaled: { width: natural.width * plan.scale, height: natural.height * plan.scale }, drawable: pdfSafe(withoutRootSize(svg)) }
+}
+
+/** Space the graph takes beside the summary on a one-page report: the drawing plus a right margin. */
+export function graphColumnSize(drawing: GraphDrawing): { width: number; height: number } {
+  const tile = drawing.plan.tiles[0]!
+  return { width: tile.width + margin, height: tile.height + 2 * margin }
+}
+
+/** Draws a graph that fits one page at `left` on the current page (the one-page report). */
+export function drawGraphBeside(doc: PDFKit.PDFDocument, drawing: GraphDrawing, left: number): void {
+  drawTile(doc, drawing.drawable, drawing.plan.tiles[0]!, left, margin, drawing.scaled)
+}
+
+/**
+ * Adds a page per tile of a call graph too large for one page (a grid of overlapping pages).
+ * Returns the number of pages added.
+ */
+export function writeGraphPages(doc: PDFKit.PDFDocument, drawing: GraphDrawing): number {
+  const { plan } = drawing
   const split = plan.tiles.length > 1
   const top = margin + (split ? captionHeight : 0)
   for (const tile of plan.tiles) {
@@ -55,7 +76,7 @@ export function writeGraphPages(doc: PDFKit.PDFDocument, svg: string, limits: Gr
       doc.font(fonts.regular).fontSize(9).fillColor(grey)
       doc.text(partCaption(plan, tile), margin, margin - 6, { lineBreak: false })
     }
-    drawTile(doc, drawable, tile, top, scaled)
+    drawTile(doc, drawing.drawable, tile, margin, top, drawing.scaled)
   }
   return plan.tiles.length
 }

@@ -7,6 +7,11 @@ import type { CallGraph, FunctionSummary, HeaderValues, ReportMeta } from './typ
 // Headers are secondary on this page; a request with 80 cookies should not push the
 // top-function tables to page three.
 const maxHeaders = 25
+// What the sections below the headers need at least: timings (~11 rows), the two tables with a
+// few rows each, the note. Headers get whatever the page has left above that.
+const reservedBelowHeaders = 380
+const rowHeight = 11
+const tableChrome = 8 + 13 + 2 + rowHeight // heading and column titles
 const maxHeaderValue = 300
 
 const clip = (text: string) => (text.length > maxHeaderValue ? `${text.slice(0, maxHeaderValue)}…` : text)
@@ -63,10 +68,10 @@ const topRow = (fn: FunctionSummary) => [
 function graphNote(graph: CallGraph): string {
   const { nodeThreshold, edgeThreshold, maxNodes } = graph.options
   return (
-    `The call graph on the following pages shows ${graph.nodes.length} of ${graph.functions.length} functions ` +
+    `The call graph shows ${graph.nodes.length} of ${graph.functions.length} functions ` +
     `(at most ${maxNodes}, each with at least ${formatPercent(nodeThreshold)} of the sampled time; calls under ` +
     `${formatPercent(edgeThreshold)} hidden). Colour goes from blue (cold) to red (hot) by total time. ` +
-    'The .cpuprofile saved beside this PDF opens in Chrome DevTools (Performance panel) and speedscope.'
+    'The .cpuprofile saved beside this PDF opens in Chrome DevTools (Performance panel); the speedscope and pprof files in speedscope and pprof.'
   )
 }
 
@@ -84,25 +89,38 @@ export function writeSummary(
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right
   doc.font(fonts.bold).fontSize(16).fillColor('#000000').text(pdfSafe(meta.title ?? 'CPU profile'), { width })
   doc.font(fonts.regular).fontSize(10).text(pdfSafe(describeTarget(meta)), { width })
+  // Everything is fitted to this one page: pdfkit starts a new page whenever text reaches the
+  // bottom margin (and so does ensureSpace), which used to push the last rows of the second
+  // table and the note onto a page of their own.
+  const bottom = doc.page.height - doc.page.margins.bottom
+  const headersBottom = Math.max(doc.y + 60, bottom - reservedBelowHeaders)
   const { request } = meta
   if (request) {
     heading(doc, 'Request')
-    keyValues(doc, [['Method', request.method], ['URL', request.url], ...headerRows(request.headers, isSecret)])
+    const share = meta.response ? doc.y + (headersBottom - doc.y) * 0.55 : headersBottom
+    keyValues(doc, [['Method', request.method], ['URL', request.url], ...headerRows(request.headers, isSecret)], share)
   }
   if (meta.response) {
     heading(doc, 'Response')
     const { response } = meta
     const rows: (readonly [string, string])[] = [['Status', String(response.statusCode)]]
     if (response.sizeBytes !== undefined) rows.push(['Body size', formatBytes(response.sizeBytes)])
-    keyValues(doc, [...rows, ...headerRows(response.headers, isSecret)])
+    keyValues(doc, [...rows, ...headerRows(response.headers, isSecret)], headersBottom)
   }
   heading(doc, 'Timings')
   keyValues(doc, timingRows(graph, meta))
-  heading(doc, 'Top functions by self time')
-  table(doc, topColumns, topFunctions(graph, 'self', topCount).map(topRow))
-  heading(doc, 'Top functions by total time')
-  table(doc, topColumns, topFunctions(graph, 'total', topCount).map(topRow))
+  const note = graphNote(graph)
+  doc.font(fonts.regular).fontSize(8.5)
+  const noteHeight = doc.heightOfString(note, { width }) + 10
+  const rowsEach = Math.max(0, Math.min(topCount, Math.floor((bottom - doc.y - noteHeight - 2 * tableChrome - 4) / (2 * rowHeight))))
+  if (rowsEach > 0) {
+    heading(doc, 'Top functions by self time')
+    table(doc, topColumns, topFunctions(graph, 'self', rowsEach).map(topRow))
+    heading(doc, 'Top functions by total time')
+    table(doc, topColumns, topFunctions(graph, 'total', rowsEach).map(topRow))
+  }
+  if (doc.y + noteHeight > bottom) return
   doc.y += 10
   doc.font(fonts.regular).fontSize(8.5).fillColor(grey)
-  doc.text(graphNote(graph), doc.page.margins.left, doc.y, { width })
+  doc.text(note, doc.page.margins.left, doc.y, { width })
 }

@@ -28,15 +28,25 @@ export function heading(doc: PDFKit.PDFDocument, text: string): void {
   doc.y += 2
 }
 
-/** Label/value rows; long values (URLs, header values) wrap under their column. */
-export function keyValues(doc: PDFKit.PDFDocument, rows: readonly (readonly [string, string])[]): void {
+/**
+ * Label/value rows; long values (URLs, header values) wrap under their column. With `maxBottom`,
+ * rows that would end below it are left out and counted in a last `…` row instead.
+ */
+export function keyValues(doc: PDFKit.PDFDocument, rows: readonly (readonly [string, string])[], maxBottom = Number.POSITIVE_INFINITY): void {
   const left = doc.page.margins.left
   const labelWidth = 120
   const valueWidth = contentWidth(doc) - labelWidth - 8
+  const moreRow = 11
   doc.fontSize(9)
-  for (const [label, value] of rows) {
+  for (const [index, [label, value]] of rows.entries()) {
     doc.font(fonts.regular)
     const height = Math.max(doc.heightOfString(pdfSafe(value), { width: valueWidth }), 10)
+    const last = index === rows.length - 1
+    if (doc.y + height + 1 + (last ? 0 : moreRow) > maxBottom) {
+      doc.fillColor(grey).text(`… ${rows.length - index} more`, left, doc.y, { width: labelWidth, lineBreak: false })
+      doc.y += moreRow - 10
+      return
+    }
     ensureSpace(doc, height + 1)
     const y = doc.y
     doc.fillColor(grey).text(pdfSafe(label), left, y, { width: labelWidth, lineBreak: false, ellipsis: true })

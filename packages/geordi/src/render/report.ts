@@ -4,8 +4,11 @@ import { performance } from 'node:perf_hooks'
 import { buildCallGraph } from './call-graph.js'
 import { layoutCallGraph } from './layout.js'
 import { renderPdf } from './pdf.js'
+import { renderFlameGraph } from './flame-svg.js'
+import { toPprof } from './pprof.js'
 import { fitSvgText } from './svg-text-fit.js'
 import { copyToPrivateFile, writePrivateFile } from './private-file.js'
+import { toSpeedscope } from './speedscope.js'
 import { describeTarget } from './pdf-summary.js'
 import { redactReportUrl, reportSecretMatcher } from './redact.js'
 import { topFunctions } from './top-functions.js'
@@ -32,10 +35,11 @@ async function writeProfile(input: RenderReportInput, profilePath: string): Prom
 }
 
 /**
- * Renders a CPU profile into three files in `outDir`: `<baseName>.pdf` (summary page and
- * call graph), `<baseName>.svg` (the call graph) and `<baseName>.cpuprofile` (the raw
- * profile, for Chrome DevTools or speedscope). Each is created with mode 0600 and replaces
- * whatever was at its name (a symlink there is replaced, never followed).
+ * Renders a CPU profile into six files in `outDir`: `<baseName>.pdf` (summary and call graph),
+ * `<baseName>.svg` (the call graph), `<baseName>.flame.svg` (an icicle flame graph),
+ * `<baseName>.cpuprofile` (the raw profile, for Chrome DevTools), `<baseName>.speedscope.json`
+ * (speedscope's format) and `<baseName>.pb.gz` (pprof). Each is created with mode 0600 and
+ * replaces whatever was at its name (a symlink there is replaced, never followed).
  *
  * @throws InvalidProfileError when `profile` is not a `.cpuprofile`.
  * @throws RenderError when Graphviz or pdfkit fails.
@@ -66,10 +70,24 @@ export async function renderProfileReport(input: RenderReportInput): Promise<Ren
     pdfPath: join(input.outDir, `${baseName}.pdf`),
     svgPath: join(input.outDir, `${baseName}.svg`),
     profilePath: join(input.outDir, `${baseName}.cpuprofile`),
+    flamePath: join(input.outDir, `${baseName}.flame.svg`),
+    speedscopePath: join(input.outDir, `${baseName}.speedscope.json`),
+    pprofPath: join(input.outDir, `${baseName}.pb.gz`),
   }
   await stage('write', async () => {
+    // The other formats are views of the same samples; a few ms even for large profiles.
+    const flame = renderFlameGraph(input.profile, { title })
+    const speedscope = JSON.stringify(toSpeedscope(input.profile, { name: title }))
+    const pprof = toPprof(input.profile, { createdAt: input.meta.createdAt ?? new Date(), ...(input.samplingIntervalUs ? { samplingIntervalUs: input.samplingIntervalUs } : {}) })
     await mkdir(input.outDir, { recursive: true, mode: 0o700 })
-    await Promise.all([writePrivateFile(paths.pdfPath, pdf), writePrivateFile(paths.svgPath, fitSvgText(svg)), writeProfile(input, paths.profilePath)])
+    await Promise.all([
+      writePrivateFile(paths.pdfPath, pdf),
+      writePrivateFile(paths.svgPath, fitSvgText(svg)),
+      writeProfile(input, paths.profilePath),
+      writePrivateFile(paths.flamePath, flame),
+      writePrivateFile(paths.speedscopePath, speedscope),
+      writePrivateFile(paths.pprofPath, pprof),
+    ])
   })
   return {
     ...paths,

@@ -239,6 +239,8 @@ export interface RenderReportInput {
    * alone when it already is the output path) instead of serialised again.
    */
   profileFile?: string
+  /** V8's sampling interval the profile was taken with: pprof's `period`. @defaultValue the median gap between samples */
+  samplingIntervalUs?: number
   /** Called as each stage starts: `graph`, `layout`, `pdf`, `write`. */
   onProgress?: (stage: RenderStage) => void
   /**
@@ -256,6 +258,12 @@ export interface RenderReportResult {
   pdfPath: string
   svgPath: string
   profilePath: string
+  /** The flame graph (SVG). */
+  flamePath: string
+  /** The profile in speedscope's file format. */
+  speedscopePath: string
+  /** The profile as gzipped pprof `profile.proto`. */
+  pprofPath: string
   graph: CallGraph
   topSelf: FunctionSummary[]
   topTotal: FunctionSummary[]
