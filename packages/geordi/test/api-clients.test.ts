@@ -88,6 +88,9 @@ describe.each(MODES)('API clients (%s mode)', (mode) => {
       pdf: `/api/crunch?__geordi__=${id}.pdf`,
       svg: `/api/crunch?__geordi__=${id}.svg`,
       cpuprofile: `/api/crunch?__geordi__=${id}.cpuprofile`,
+      flame: `/api/crunch?__geordi__=${id}.flame.svg`,
+      speedscope: `/api/crunch?__geordi__=${id}.speedscope.json`,
+      pprof: `/api/crunch?__geordi__=${id}.pb.gz`,
     })
 
     // The result URL itself answers JSON to a client asking for it.
@@ -118,6 +121,8 @@ describe.each(MODES)('API clients (%s mode)', (mode) => {
     expect(svg.replaceAll('&#45;', '-')).toContain('express-app.mjs')
     const profile = (await (await get(`${web.url}${final.urls.cpuprofile}`, ADMIN)).json()) as { nodes: { callFrame: { url: string } }[] }
     expect(profile.nodes.some((node) => node.callFrame.url.endsWith('/express-app.mjs'))).toBe(true)
+    const speedscope = (await (await get(`${web.url}${final.urls.speedscope}`, ADMIN)).json()) as { shared: { frames: { file?: string }[] } }
+    expect(speedscope.shared.frames.some((frame) => frame.file?.endsWith('/express-app.mjs'))).toBe(true)
   })
 
   it('refuses header starts as the query starts are: 405 for POST by default, 403 from another site, as JSON for JSON clients; nothing is queued', async () => {
