@@ -21,27 +21,40 @@ export interface RequestMetrics {
 }
 
 // Sanitising route, method and status class into a Graphite key costs ~0.4 µs; the set of
-// (route, method, class) triples an app serves is small, so keys are built once. The cap keeps
+// (route, method, class) triples and of status codes an app serves is small, so keys are built
+// once. Graphite-mode metrics then go to the transport's aggregator under those keys. The cap keeps
 // an app with unbounded route names (a bug elsewhere) from growing the cache forever.
 const MAX_CACHED_KEYS = 5000
 
 /** Builds lifecycle hooks that time requests by route template, method and status class. */
 export function createRequestMetrics(transport: StatsdTransport): RequestMetrics {
   let inFlight = 0
-  const keys = new Map<string, string>()
+  const timerKeys = new Map<string, string>()
+  const statusKeys = new Map<number, string>()
   const record = (route: string, method: string, statusClassName: string, durationMs: number) => {
-    const tags = { route, method, status_class: statusClassName }
     if (transport.tagged) {
-      transport.timing(RequestMetric.duration, durationMs, tags)
+      transport.timing(RequestMetric.duration, durationMs, { route, method, status_class: statusClassName })
       return
     }
     const cacheKey = `${route} ${method} ${statusClassName}`
-    let key = keys.get(cacheKey)
+    let key = timerKeys.get(cacheKey)
     if (key === undefined) {
-      key = graphiteKey(RequestMetric.duration, tags)
-      if (keys.size < MAX_CACHED_KEYS) keys.set(cacheKey, key)
+      key = graphiteKey(RequestMetric.duration, { route, method, status_class: statusClassName })
+      if (timerKeys.size < MAX_CACHED_KEYS) timerKeys.set(cacheKey, key)
     }
     transport.timingKey(key, durationMs)
+  }
+  const countStatus = (statusCode: number) => {
+    if (transport.tagged) {
+      transport.increment(RequestMetric.status, 1, { status_code: statusCode })
+      return
+    }
+    let key = statusKeys.get(statusCode)
+    if (key === undefined) {
+      key = graphiteKey(RequestMetric.status, { status_code: statusCode })
+      if (statusKeys.size < MAX_CACHED_KEYS) statusKeys.set(statusCode, key)
+    }
+    transport.countKey(key, 1)
   }
   const hooks: LifecycleHooks = {
     onStart() {
@@ -50,12 +63,13 @@ export function createRequestMetrics(transport: StatsdTransport): RequestMetrics
     onFinish(context, info) {
       inFlight = Math.max(0, inFlight - 1)
       record(context.route ?? UNMATCHED, context.method ?? 'OTHER', statusClass(info.statusCode), info.durationMs)
-      transport.increment(RequestMetric.status, 1, { status_code: info.statusCode })
+      countStatus(info.statusCode)
     },
     onAbort(context, info) {
       inFlight = Math.max(0, inFlight - 1)
       record(context.route ?? UNMATCHED, context.method ?? 'OTHER', 'aborted', info.durationMs)
-      transport.increment(RequestMetric.aborted, 1)
+      if (transport.tagged) transport.increment(RequestMetric.aborted, 1)
+      else transport.countKey(RequestMetric.aborted, 1)
     },
   }
   return { hooks, inFlight: () => inFlight }
