@@ -102,11 +102,38 @@ function emitInRequestContext(this: Tagged, _event: string | symbol): boolean {
   return storage.run(context, Reflect.apply, emit, this, arguments) as boolean
 }
 
-function emitInContext(emitter: IncomingMessage | ServerResponse, state: RequestState): void {
+/**
+ * The response's own `emit`: like {@link emitInRequestContext}, and it settles the request on
+ * 'close', before the app's 'close' listeners run. ServerResponse emits 'close' once per
+ * response — a tick after 'finish' when it completed, or when the connection went away first —
+ * so `writableFinished` tells finish from abort. Seeing the event here costs nothing more,
+ * where a 'close' listener per response cost an `addListener`.
+ */
+function emitResponseInRequestContext(this: ServerResponse & Tagged, event: string | symbol): boolean {
+  const emit = this[ORIGINAL_EMIT] as Emit
+  const state = this[REQUEST_STATE]
+  const storage = coreState.storage
+  if (state === undefined || storage.getStore() === state.context) {
+    if (event === 'close' && state !== undefined) settle(state, this, this.writableFinished)
+    // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
+    return Reflect.apply(emit, this, arguments)
+  }
+  // biome-ignore lint/complexity/noArguments: as above
+  if (event === 'close') return storage.run(state.context, settleAndEmit, state, this, emit, arguments) as boolean
+  // biome-ignore lint/complexity/noArguments: as above
+  return storage.run(state.context, Reflect.apply, emit, this, arguments) as boolean
+}
+
+function settleAndEmit(state: RequestState, res: ServerResponse, emit: Emit, args: IArguments): boolean {
+  settle(state, res, res.writableFinished)
+  return Reflect.apply(emit, res, args)
+}
+
+function emitInContext(emitter: IncomingMessage | ServerResponse, state: RequestState, ownEmit: Emit): void {
   const tagged = emitter as unknown as Tagged & { emit: Emit }
   tagged[REQUEST_STATE] = state
   tagged[ORIGINAL_EMIT] = tagged.emit
-  tagged.emit = emitInRequestContext as Emit
+  tagged.emit = ownEmit
 }
 
 function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): void {
@@ -116,16 +143,6 @@ function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): 
 
 function hasHooks(state: RequestState): boolean {
   return state.hooks.length > 0 || coreState.lifecycleHooks.size > 0
-}
-
-/**
- * The response's 'close' listener. ServerResponse emits 'close' once per response — a tick
- * after 'finish' when it completed, or when the connection went away first — so one listener
- * tells finish from abort by `writableFinished`.
- */
-function onResponseClose(this: ServerResponse & Tagged): void {
-  const state = this[REQUEST_STATE]
-  if (state !== undefined) settle(state, this, this.writableFinished)
 }
 
 function settle(state: RequestState, res: ServerResponse, finished: boolean): void {
@@ -184,10 +201,9 @@ export function beginRequest(
   if (resolveRoute !== undefined) context.setRouteResolver(resolveRoute)
   const state: RequestState = { context, hooks: options.hooks === undefined ? NO_HOOKS : [options.hooks], settled: false }
   coreState.inFlight.add(context)
-  emitInContext(req, state)
-  emitInContext(res, state)
+  emitInContext(req, state, emitInRequestContext as Emit)
+  emitInContext(res, state, emitResponseInRequestContext as Emit)
   if (options.responseHeader !== false && !res.headersSent) res.setHeader(options.responseHeader, context.id)
-  res.on('close', onResponseClose)
   if (hasHooks(state)) callHooks(state, (hooks) => hooks.onStart?.(context))
   if (startChannel.hasSubscribers) startChannel.publish({ context })
   return state
