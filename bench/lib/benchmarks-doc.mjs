@@ -20,9 +20,33 @@ function cpuThroughput(arm) {
   return arm.cpuRatio === undefined ? undefined : 1 / arm.cpuRatio
 }
 
-function targetLine(result) {
-  const { target } = result
-  if (!target) return undefined
+/** Median over rounds of arm CPU per request minus baseline CPU per request in the same round. */
+function extraCpuUs(arm, baseline) {
+  const diffs = (arm.cpuSamples ?? [])
+    .map((value, round) => (value === null || baseline.cpuSamples?.[round] == null ? undefined : value - baseline.cpuSamples[round]))
+    .filter((value) => value !== undefined)
+    .sort((a, b) => a - b)
+  if (diffs.length === 0) return undefined
+  const middle = Math.floor(diffs.length / 2)
+  return diffs.length % 2 === 1 ? diffs[middle] : (diffs[middle - 1] + diffs[middle]) / 2
+}
+
+function extraTargetLine(result, target) {
+  const arm = result.arms.find((candidate) => candidate.name === target.arm)
+  const baseline = result.arms.find((candidate) => candidate.name === target.baseline)
+  const extra = arm && baseline ? extraCpuUs(arm, baseline) : undefined
+  if (extra === undefined) return `Target: ${target.label} — **not measured** (${arm?.error ?? baseline?.error ?? 'arm missing'}).`
+  const met = extra <= target.maxExtraUs
+  return `Target: ${target.label} — ${met ? 'met' : '**not met**'} (${extra >= 0 ? '+' : ''}${extra.toFixed(2)} µs CPU per request over ${target.baseline}).`
+}
+
+function targetLines(result) {
+  return [...(result.target ? [result.target] : []), ...(result.targets ?? [])].map((target) =>
+    target.maxExtraUs === undefined ? targetLine(result, target) : extraTargetLine(result, target),
+  )
+}
+
+function targetLine(result, target) {
   const arm = result.arms.find((candidate) => candidate.name === target.arm)
   const byCpu = target.metric === 'cpu'
   const ratio = byCpu ? cpuThroughput(arm ?? {}) : arm?.ratio
@@ -92,8 +116,8 @@ function section(result) {
     ...(result.kind === 'http' ? httpTable(result) : sampleTable(result)),
     '',
   )
-  const target = targetLine(result)
-  if (target) lines.push(target, '')
+  const targets = targetLines(result)
+  if (targets.length > 0) lines.push(targets.join('\n\n'), '')
   return lines.join('\n')
 }
 

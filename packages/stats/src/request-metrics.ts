@@ -29,20 +29,35 @@ const MAX_CACHED_KEYS = 5000
 /** Builds lifecycle hooks that time requests by route template, method and status class. */
 export function createRequestMetrics(transport: StatsdTransport): RequestMetrics {
   let inFlight = 0
-  const timerKeys = new Map<string, string>()
-  const statusKeys = new Map<number, string>()
-  const record = (route: string, method: string, statusClassName: string, durationMs: number) => {
-    if (transport.tagged) {
-      transport.timing(RequestMetric.duration, durationMs, { route, method, status_class: statusClassName })
-      return
+  // route → method → status class → key: nested maps of strings the request already holds,
+  // where one concatenated cache key would be a new string to hash on every request.
+  const timerKeys = new Map<string, Map<string, Map<string, string>>>()
+  let cachedTimerKeys = 0
+  const timerKey = (route: string, method: string, statusClassName: string): string => {
+    let byMethod = timerKeys.get(route)
+    if (byMethod === undefined) {
+      byMethod = new Map()
+      if (cachedTimerKeys < MAX_CACHED_KEYS) timerKeys.set(route, byMethod)
     }
-    const cacheKey = `${route} ${method} ${statusClassName}`
-    let key = timerKeys.get(cacheKey)
+    let byClass = byMethod.get(method)
+    if (byClass === undefined) {
+      byClass = new Map()
+      byMethod.set(method, byClass)
+    }
+    let key = byClass.get(statusClassName)
     if (key === undefined) {
       key = graphiteKey(RequestMetric.duration, { route, method, status_class: statusClassName })
-      if (timerKeys.size < MAX_CACHED_KEYS) timerKeys.set(cacheKey, key)
+      if (cachedTimerKeys < MAX_CACHED_KEYS) {
+        byClass.set(statusClassName, key)
+        cachedTimerKeys++
+      }
     }
-    transport.timingKey(key, durationMs)
+    return key
+  }
+  const statusKeys = new Map<number, string>()
+  const record = (route: string, method: string, statusClassName: string, durationMs: number) => {
+    if (transport.tagged) transport.timing(RequestMetric.duration, durationMs, { route, method, status_class: statusClassName })
+    else transport.timingKey(timerKey(route, method, statusClassName), durationMs)
   }
   const countStatus = (statusCode: number) => {
     if (transport.tagged) {
