@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { RequestContext } from './context.js'
-import { resolveInboundId } from './correlation-id.js'
+import { createCorrelationId, resolveInboundId } from './correlation-id.js'
 import { safeExecute } from './diagnostics.js'
 import { STATE_VERSION, coreState } from './global-state.js'
 import { checkBoolean, checkObject } from './option-checks.js'
@@ -63,15 +63,6 @@ export function assertHooks(name: string, hooks: unknown): asserts hooks is Life
   assertOptionalFunction(`${name}.onStart`, onStart)
   assertOptionalFunction(`${name}.onFinish`, onFinish)
   assertOptionalFunction(`${name}.onAbort`, onAbort)
-}
-
-function fullUrl(req: IncomingMessage): string {
-  const path = req.url ?? '/'
-  // Absolute-form request targets (`GET http://host/path`, sent to proxies) are already full.
-  if (!path.startsWith('/') && /^https?:\/\//i.test(path)) return path
-  const scheme = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http'
-  const host = req.headers.host ?? `${req.socket?.localAddress ?? 'localhost'}:${req.socket?.localPort ?? ''}`
-  return `${scheme}://${host}${path}`
 }
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean
@@ -192,10 +183,10 @@ export function beginRequest(
     return existing
   }
   const context = new RequestContext({
-    id: resolveInboundId(req.headers, options.trustUpstreamIds),
+    // Untrusted upstream ids (the default) need no header: `req.headers` stays unbuilt.
+    id: options.trustUpstreamIds ? resolveInboundId(req.headers, true) : createCorrelationId(),
     method: req.method,
-    url: fullUrl(req),
-    headers: req.headers,
+    request: req,
   })
   // Before the start hooks run: Fastify has matched the route by then, and onStart may read it.
   if (resolveRoute !== undefined) context.setRouteResolver(resolveRoute)
