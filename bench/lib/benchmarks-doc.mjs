@@ -142,6 +142,11 @@ export function writeBenchmarksDoc(results = readResults(), path = docPath) {
     '',
     'Run every scenario with `npm run bench`, or one with `pnpm --filter @intro/bench bench -- core`',
     '(a scenario is `bench/<name>/scenario.mjs`; each writes `bench/results/<name>.json`).',
+    'The per-request scenarios (`requests`, `core`, `dogslow`, `stats`) and `cow` write one result per Node line',
+    '(`<name>-node<major>`), so each line gets its own table: run them under each supported Node, e.g.',
+    '`PATH=$(node packages/cow/scripts/node-lines.mjs bin 24):$PATH node bench/run.mjs requests core dogslow stats`.',
+    'The machine these ran on is shared (2 cores, other builds and test suites running at the same time): absolute',
+    'figures are inflated and noisy, and only ratios and differences within one run compare.',
     '',
     ...(results.length === 0 ? ['No results yet.', ''] : results.map(section)),
   ].join('\n')
