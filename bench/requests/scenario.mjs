@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runHttpScenario, startForkedArm, startStatsdSink } from '../lib/index.mjs'
+import { runInProcess } from './in-process.mjs'
 
 const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
 const major = process.versions.node.split('.')[0]
@@ -54,6 +55,8 @@ try {
       })),
     ],
   })
+  const inProcess = await runInProcess({ name: `requests-in-process-node${major}`, statsdPort: statsd.port })
+  for (const a of inProcess.arms) console.log(`${a.name}: ${a.median} ns/request (+${a.overheadNs})`)
 } finally {
   await statsd.close()
   rmSync(outDir, { recursive: true, force: true })
