@@ -7,6 +7,9 @@
 import { fileURLToPath } from 'node:url'
 import { runHttpScenario, startForkedArm, startOtlpSink } from '../lib/index.mjs'
 
+// One table per Node line: `node run.mjs NAME` under each supported Node (see docs/benchmarks.md).
+const major = process.versions.node.split('.')[0]
+
 const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
 const otelRegister = fileURLToPath(new URL('../fullstack/otel-register.mjs', import.meta.url))
 
@@ -24,8 +27,8 @@ const arm = (name, execArgv = []) => () => startForkedArm({ script: helloArm, ar
 
 try {
   const result = await runHttpScenario({
-    name: 'core',
-    title: 'Core request adapter (node:http)',
+    name: `core-node${major}`,
+    title: `Core request adapter (node:http), Node ${process.version}`,
     description:
       'A hello-world `node:http` handler, each arm in its own process: bare; inside `AsyncLocalStorage#run` alone ' +
       '(what any tool that carries a request context pays on Node 20: async hooks enabled process-wide); wrapped by ' +

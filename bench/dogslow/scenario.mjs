@@ -12,6 +12,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { machineInfo, median, runHttpScenario, startForkedArm, writeResult } from '../lib/index.mjs'
 
+// One table per Node line: `node run.mjs NAME` under each supported Node (see docs/benchmarks.md).
+const major = process.versions.node.split('.')[0]
+
 const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
 
 const { createDogslow, CAPTURE_CHANNEL } = await import('@intro/dogslow')
@@ -30,8 +33,8 @@ const outDir = mkdtempSync(join(tmpdir(), 'dogslow-bench-'))
 try {
   const helloServer = (name) => () => startForkedArm({ script: helloArm, args: [name], env: { BENCH_OUT_DIR: outDir } })
   if (process.env.DOGSLOW_BENCH_SKIP_HTTP !== '1') await runHttpScenario({
-    name: 'dogslow',
-    title: 'dogslow: hello-world throughput (node:http)',
+    name: `dogslow-node${major}`,
+    title: `dogslow: hello-world throughput (node:http), Node ${process.version}`,
     description:
       'A hello-world `node:http` handler, each arm in its own process: bare, wrapped by core\'s `wrapHandler` alone, and ' +
       'through `createDogslow().wrap()` (25 s timer, watchdog thread on, timer tracing on; no request reaches the ' +

@@ -20,9 +20,33 @@ function cpuThroughput(arm) {
   return arm.cpuRatio === undefined ? undefined : 1 / arm.cpuRatio
 }
 
-function targetLine(result) {
-  const { target } = result
-  if (!target) return undefined
+/** Median over rounds of arm CPU per request minus baseline CPU per request in the same round. */
+function extraCpuUs(arm, baseline) {
+  const diffs = (arm.cpuSamples ?? [])
+    .map((value, round) => (value === null || baseline.cpuSamples?.[round] == null ? undefined : value - baseline.cpuSamples[round]))
+    .filter((value) => value !== undefined)
+    .sort((a, b) => a - b)
+  if (diffs.length === 0) return undefined
+  const middle = Math.floor(diffs.length / 2)
+  return diffs.length % 2 === 1 ? diffs[middle] : (diffs[middle - 1] + diffs[middle]) / 2
+}
+
+function extraTargetLine(result, target) {
+  const arm = result.arms.find((candidate) => candidate.name === target.arm)
+  const baseline = result.arms.find((candidate) => candidate.name === target.baseline)
+  const extra = arm && baseline ? extraCpuUs(arm, baseline) : undefined
+  if (extra === undefined) return `Target: ${target.label} — **not measured** (${arm?.error ?? baseline?.error ?? 'arm missing'}).`
+  const met = extra <= target.maxExtraUs
+  return `Target: ${target.label} — ${met ? 'met' : '**not met**'} (${extra >= 0 ? '+' : ''}${extra.toFixed(2)} µs CPU per request over ${target.baseline}).`
+}
+
+function targetLines(result) {
+  return [...(result.target ? [result.target] : []), ...(result.targets ?? [])].map((target) =>
+    target.maxExtraUs === undefined ? targetLine(result, target) : extraTargetLine(result, target),
+  )
+}
+
+function targetLine(result, target) {
   const arm = result.arms.find((candidate) => candidate.name === target.arm)
   const byCpu = target.metric === 'cpu'
   const ratio = byCpu ? cpuThroughput(arm ?? {}) : arm?.ratio
@@ -92,8 +116,8 @@ function section(result) {
     ...(result.kind === 'http' ? httpTable(result) : sampleTable(result)),
     '',
   )
-  const target = targetLine(result)
-  if (target) lines.push(target, '')
+  const targets = targetLines(result)
+  if (targets.length > 0) lines.push(targets.join('\n\n'), '')
   return lines.join('\n')
 }
 
@@ -118,6 +142,11 @@ export function writeBenchmarksDoc(results = readResults(), path = docPath) {
     '',
     'Run every scenario with `npm run bench`, or one with `pnpm --filter @intro/bench bench -- core`',
     '(a scenario is `bench/<name>/scenario.mjs`; each writes `bench/results/<name>.json`).',
+    'The per-request scenarios (`requests`, `core`, `dogslow`, `stats`) and `cow` write one result per Node line',
+    '(`<name>-node<major>`), so each line gets its own table: run them under each supported Node, e.g.',
+    '`PATH=$(node packages/cow/scripts/node-lines.mjs bin 24):$PATH node bench/run.mjs requests core dogslow stats`.',
+    'The machine these ran on is shared (2 cores, other builds and test suites running at the same time): absolute',
+    'figures are inflated and noisy, and only ratios and differences within one run compare.',
     '',
     ...(results.length === 0 ? ['No results yet.', ''] : results.map(section)),
   ].join('\n')

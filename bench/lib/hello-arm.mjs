@@ -7,6 +7,7 @@
 //   core-hook   core's wrapHandler plus a global onRequestLifecycle onFinish hook
 //   dogslow     createDogslow().wrap(): watchdog thread, timer tracing, 25 s timer (idle)
 //   stats       wrapHandler with @intro/stats request metrics to UDP (STATSD_PORT)
+//   dogslow-stats  dogslow's wrap() plus createStats() recording every request (its default)
 //   otel        OpenTelemetry's http instrumentation (started with --import ../fullstack/otel-register.mjs)
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createServer } from 'node:http'
@@ -47,6 +48,13 @@ async function listenerFor(arm) {
       // requests: false + the adapter's hooks, as the stats scenario measures it.
       const stats = createStats({ host: '127.0.0.1', port: Number(process.env.STATSD_PORT), requests: false, processIntervalMs: 10_000 })
       return { listener: wrapHandler(hello, { hooks: stats.hooks }), close: () => stats.close() }
+    }
+    case 'dogslow-stats': {
+      const { createDogslow } = await import('@intro/dogslow')
+      const { createStats } = await import('@intro/stats')
+      const dog = createDogslow({ env: {}, outputDir: process.env.BENCH_OUT_DIR })
+      const stats = createStats({ host: '127.0.0.1', port: Number(process.env.STATSD_PORT), processIntervalMs: 10_000 })
+      return { listener: dog.wrap(hello), close: () => Promise.all([dog.close(), stats.close()]) }
     }
     default:
       throw new TypeError(`Expected a hello-world arm name, got \`${arm}\``)

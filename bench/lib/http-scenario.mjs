@@ -49,7 +49,11 @@ function validate(options) {
  * @param {{ name: string, title?: string, description?: string,
  *   arms: { name: string, start: () => Promise<{ url: string, close: () => Promise<void> | void }> }[],
  *   durationSec: number, rounds: number, connections: number, pipelining?: number, warmupSec?: number,
- *   target?: { arm: string, minRatio: number, label: string } }} options
+ *   target?: { arm: string, minRatio: number, label: string },
+ *   targets?: ({ arm: string, minRatio: number, metric?: 'cpu', label: string }
+ *     | { arm: string, baseline: string, maxExtraUs: number, label: string })[] }} options
+ * `targets` lists several targets; one with `baseline` and `maxExtraUs` bounds the arm's server CPU
+ * per request above another arm's (median over rounds of the difference within a round).
  */
 export async function runHttpScenario(options) {
   // BENCH_ROUNDS / BENCH_DURATION_SEC shorten a run to check that a scenario works at all.
@@ -109,6 +113,7 @@ export async function runHttpScenario(options) {
     params: { durationSec, rounds, connections, pipelining, warmupSec },
     unit: 'req/s',
     target: options.target,
+    targets: options.targets,
     arms: arms.map((arm, index) => {
       const measured = failures[index] === undefined
       const comparable = measured && failures[0] === undefined
@@ -125,6 +130,7 @@ export async function runHttpScenario(options) {
             ? round(median(roundRatios(cpuPerRequest[index], cpuPerRequest[0])), 4)
             : undefined,
         samples: samples[index].map((sample) => round(sample, 0)),
+        cpuSamples: cpuPerRequest[index].map((sample) => round(sample, 3)),
       }
     }),
   }

@@ -6,6 +6,9 @@ import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { runHttpScenario, runMicroScenario, startForkedArm } from '../lib/index.mjs'
 
+// One table per Node line: `node run.mjs NAME` under each supported Node (see docs/benchmarks.md).
+const major = process.versions.node.split('.')[0]
+
 async function load(name) {
   try {
     return await import(name)
@@ -117,7 +120,7 @@ const hooksResult = await runMicroScenario({
   title: 'Request metrics per request (in-process)',
   description:
     'ns per request for the work `@intro/stats` adds to each request (onStart + onFinish: route/method/status-class ' +
-    'timer, status counter, in-flight count, buffered UDP send), with StatsD listening and with nothing on the port.',
+    'timer, status counter, in-flight count, aggregated in the process and sent once per flush interval), with StatsD listening and with nothing on the port.',
   arms: hooks.arms,
   iterations: 200_000,
   rounds: 7,
@@ -132,11 +135,11 @@ const helloArm = fileURLToPath(new URL('../lib/hello-arm.mjs', import.meta.url))
 const arm = (name, statsdPort) => () => startForkedArm({ script: helloArm, args: [name], env: { STATSD_PORT: String(statsdPort ?? 9) } })
 
 const httpResult = await runHttpScenario({
-  name: 'stats-middleware',
-  title: 'Request metrics middleware (node:http hello world)',
+  name: `stats-middleware-node${major}`,
+  title: `Request metrics middleware (node:http hello world), Node ${process.version}`,
   description:
     'A hello-world handler (each arm in its own process) wrapped by core\'s `wrapHandler`, without and with `@intro/stats` request metrics ' +
-    '(timer by route/method/status class, status counter, in-flight count) sent over UDP to a listening socket, ' +
+    '(timer by route/method/status class, status counter, in-flight count; aggregated in the process and sent once per `flushIntervalMs`) over UDP to a listening socket, ' +
     'and to a port where nothing listens (StatsD down). Bare `node:http` for reference.',
   arms: [
     { name: 'wrapHandler', start: arm('core') },

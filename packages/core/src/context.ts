@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks'
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { threadId } from 'node:worker_threads'
 import { createCorrelationId, isValidRequestId } from './correlation-id.js'
@@ -15,6 +15,19 @@ export interface RequestContextInit extends ContextInit {
   method?: string
   url?: string
   headers?: IncomingHttpHeaders
+  /**
+   * The incoming request, for adapters: `url` and `headers` are then read from it when first
+   * asked for. Node builds `req.headers` from the raw headers on first access, and most requests
+   * never need their full URL, so neither is paid for on every request.
+   */
+  request?: IncomingMessage
+}
+
+function fullUrl(req: IncomingMessage, path: string, encrypted: boolean): string {
+  // Absolute-form request targets (`GET http://host/path`, sent to proxies) are already full.
+  if (!path.startsWith('/') && /^https?:\/\//i.test(path)) return path
+  const host = req.headers.host ?? `${req.socket?.localAddress ?? 'localhost'}:${req.socket?.localPort ?? ''}`
+  return `${encrypted ? 'https' : 'http'}://${host}${path}`
 }
 
 /**
@@ -29,9 +42,13 @@ export class RequestContext {
   /** `performance.now()` when the request started, for durations. */
   readonly startHr: number
   readonly method: string | undefined
-  /** Full URL (`http://host/path?query`), unredacted: consumers redact before writing it. */
-  readonly url: string | undefined
-  readonly headers: IncomingHttpHeaders | undefined
+  #url: string | undefined
+  #headers: IncomingHttpHeaders | undefined
+  // What the context keeps of its request until `url` or `headers` is read: the request, and its
+  // path and scheme when it arrived (routers rewrite `req.url` while they run).
+  #request: IncomingMessage | undefined
+  #path = '/'
+  #encrypted = false
   /** Script or job name, outside HTTP requests. */
   readonly name: string | undefined
   readonly args: readonly string[] | undefined
@@ -48,11 +65,29 @@ export class RequestContext {
     this.startTime = Date.now()
     this.startHr = performance.now()
     this.method = init.method
-    this.url = init.url
-    this.headers = init.headers
+    this.#url = init.url
+    this.#headers = init.headers
+    const { request } = init
+    if (request !== undefined) {
+      this.#request = request
+      this.#path = request.url ?? '/'
+      this.#encrypted = (request.socket as { encrypted?: boolean } | null)?.encrypted === true
+    }
     this.name = init.name
     this.args = init.args
     this.tags = { ...init.tags }
+  }
+
+  /** Full URL (`http://host/path?query`), unredacted: consumers redact before writing it. */
+  get url(): string | undefined {
+    if (this.#url === undefined && this.#request !== undefined) this.#url = fullUrl(this.#request, this.#path, this.#encrypted)
+    return this.#url
+  }
+
+  /** The request's headers, as Node parsed them. */
+  get headers(): IncomingHttpHeaders | undefined {
+    if (this.#headers === undefined && this.#request !== undefined) this.#headers = this.#request.headers
+    return this.#headers
   }
 
   /** In-flight operations of this request (SQL, HTTP, …), oldest first. */

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { RequestContext } from './context.js'
 import { presetRequestId } from './adapters/fastify-request-id.js'
-import { resolveInboundId } from './correlation-id.js'
+import { createCorrelationId, resolveInboundId } from './correlation-id.js'
 import { safeExecute } from './diagnostics.js'
 import { STATE_VERSION, coreState } from './global-state.js'
 import { checkBoolean, checkObject } from './option-checks.js'
@@ -66,15 +66,6 @@ export function assertHooks(name: string, hooks: unknown): asserts hooks is Life
   assertOptionalFunction(`${name}.onAbort`, onAbort)
 }
 
-function fullUrl(req: IncomingMessage): string {
-  const path = req.url ?? '/'
-  // Absolute-form request targets (`GET http://host/path`, sent to proxies) are already full.
-  if (!path.startsWith('/') && /^https?:\/\//i.test(path)) return path
-  const scheme = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http'
-  const host = req.headers.host ?? `${req.socket?.localAddress ?? 'localhost'}:${req.socket?.localPort ?? ''}`
-  return `${scheme}://${host}${path}`
-}
-
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean
 
 /** What an instrumented `req`/`res` carries, so shared functions need no per-request closure. */
@@ -97,17 +88,59 @@ function emitInRequestContext(this: Tagged, _event: string | symbol): boolean {
   const emit = this[ORIGINAL_EMIT] as Emit
   const context = this[REQUEST_STATE]?.context
   const storage = coreState.storage
-  // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
-  if (context === undefined || storage.getStore() === context) return Reflect.apply(emit, this, arguments)
+  // An event nobody listens to runs nothing that could read the context ('readable' and 'close'
+  // of a hello world's request): entering it would cost more than the emit (on Node 24 each
+  // AsyncLocalStorage#run allocates a context frame).
+  if (context === undefined || storage.getStore() === context || (this as unknown as IncomingMessage).listenerCount(_event) === 0) {
+    // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
+    return Reflect.apply(emit, this, arguments)
+  }
   // biome-ignore lint/complexity/noArguments: as above
   return storage.run(context, Reflect.apply, emit, this, arguments) as boolean
 }
 
-function emitInContext(emitter: IncomingMessage | ServerResponse, state: RequestState): void {
+/**
+ * The response's own `emit`: like {@link emitInRequestContext}, and it settles the request on
+ * 'close', before the app's 'close' listeners run. ServerResponse emits 'close' once per
+ * response — a tick after 'finish' when it completed, or when the connection went away first —
+ * so `writableFinished` tells finish from abort. Seeing the event here costs nothing more,
+ * where a 'close' listener per response cost an `addListener`.
+ */
+function emitResponseInRequestContext(this: ServerResponse & Tagged, event: string | symbol): boolean {
+  const emit = this[ORIGINAL_EMIT] as Emit
+  const state = this[REQUEST_STATE]
+  const storage = coreState.storage
+  if (state === undefined || storage.getStore() === state.context) {
+    if (event === 'close' && state !== undefined) settle(state, this, this.writableFinished)
+    // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
+    return Reflect.apply(emit, this, arguments)
+  }
+  // As in emitInRequestContext; settling needs the context only when hooks or subscribers run.
+  if (this.listenerCount(event) === 0 && (event !== 'close' || (!hasHooks(state) && !observed()))) {
+    if (event === 'close') settle(state, this, this.writableFinished)
+    // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
+    return Reflect.apply(emit, this, arguments)
+  }
+  // biome-ignore lint/complexity/noArguments: as above
+  if (event === 'close') return storage.run(state.context, settleAndEmit, state, this, emit, arguments) as boolean
+  // biome-ignore lint/complexity/noArguments: as above
+  return storage.run(state.context, Reflect.apply, emit, this, arguments) as boolean
+}
+
+function observed(): boolean {
+  return finishChannel.hasSubscribers || abortChannel.hasSubscribers
+}
+
+function settleAndEmit(state: RequestState, res: ServerResponse, emit: Emit, args: IArguments): boolean {
+  settle(state, res, res.writableFinished)
+  return Reflect.apply(emit, res, args)
+}
+
+function emitInContext(emitter: IncomingMessage | ServerResponse, state: RequestState, ownEmit: Emit): void {
   const tagged = emitter as unknown as Tagged & { emit: Emit }
   tagged[REQUEST_STATE] = state
   tagged[ORIGINAL_EMIT] = tagged.emit
-  tagged.emit = emitInRequestContext as Emit
+  tagged.emit = ownEmit
 }
 
 function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): void {
@@ -117,16 +150,6 @@ function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): 
 
 function hasHooks(state: RequestState): boolean {
   return state.hooks.length > 0 || coreState.lifecycleHooks.size > 0
-}
-
-/**
- * The response's 'close' listener. ServerResponse emits 'close' once per response — a tick
- * after 'finish' when it completed, or when the connection went away first — so one listener
- * tells finish from abort by `writableFinished`.
- */
-function onResponseClose(this: ServerResponse & Tagged): void {
-  const state = this[REQUEST_STATE]
-  if (state !== undefined) settle(state, this, this.writableFinished)
 }
 
 function settle(state: RequestState, res: ServerResponse, finished: boolean): void {
@@ -177,19 +200,18 @@ export function beginRequest(
   }
   const context = new RequestContext({
     // Fastify's genReqId ran first when it is core's: its logger and the context share one id.
-    id: presetRequestId(req) ?? resolveInboundId(req.headers, options.trustUpstreamIds),
+    // Untrusted upstream ids (the default) need no header: `req.headers` stays unbuilt.
+    id: presetRequestId(req) ?? (options.trustUpstreamIds ? resolveInboundId(req.headers, true) : createCorrelationId()),
     method: req.method,
-    url: fullUrl(req),
-    headers: req.headers,
+    request: req,
   })
   // Before the start hooks run: Fastify has matched the route by then, and onStart may read it.
   if (resolveRoute !== undefined) context.setRouteResolver(resolveRoute)
   const state: RequestState = { context, hooks: options.hooks === undefined ? NO_HOOKS : [options.hooks], settled: false }
   coreState.inFlight.add(context)
-  emitInContext(req, state)
-  emitInContext(res, state)
+  emitInContext(req, state, emitInRequestContext as Emit)
+  emitInContext(res, state, emitResponseInRequestContext as Emit)
   if (options.responseHeader !== false && !res.headersSent) res.setHeader(options.responseHeader, context.id)
-  res.on('close', onResponseClose)
   if (hasHooks(state)) callHooks(state, (hooks) => hooks.onStart?.(context))
   if (startChannel.hasSubscribers) startChannel.publish({ context })
   return state

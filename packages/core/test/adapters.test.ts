@@ -75,6 +75,18 @@ describe.each(frameworks)('$name adapter', (framework) => {
     expect(events.at(-1)).toMatchObject({ event: 'finish', route: framework.routes?.item })
   })
 
+  it('gives the full URL and headers as the request arrived, when first read after a mounted router rewrote req.url', async () => {
+    let finished: (seen: { url?: string; header?: unknown }) => void = () => {}
+    const seen = new Promise<{ url?: string; header?: unknown }>((resolve) => {
+      finished = resolve
+    })
+    // Nothing reads the context before the request finishes: url and headers are built lazily.
+    app = await framework.build({ hooks: { onFinish: (ctx) => finished({ url: ctx.url, header: ctx.headers?.['x-test'] }) } })
+    const reply = await request(`${app.url}/api/items/7?x=1`, { headers: { 'x-test': 'late' } })
+    expect(reply.status).toBe(200)
+    expect(await within(seen, 5_000, 'finish event')).toEqual({ url: `${app.url}/api/items/7?x=1`, header: 'late' })
+  })
+
   it('keeps the context while a request body arrives in a later packet', async () => {
     const { events, hooks, next } = recorder()
     app = await framework.build({ hooks })

@@ -5,11 +5,12 @@ import { GEORDI_HEADER, GeordiErrorCodes, type JobStatus } from '@intro/geordi'
 import { type RedisServer, startRedis } from '@intro/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ResultStore } from '../src/result-store.js'
+import type { JobUrls } from '../src/pages.js'
 // @ts-expect-error plain JavaScript fixture shared with the worker process
 import { createApp } from './fixtures/express-app.mjs'
 import { ADMIN, get, listen, pdfText, removeDir, startWorkerProcess, tempDir, type WorkerProcess, waitForJob } from './helpers.js'
 
-type StatusDocument = JobStatus & { urls: { page: string; status: string; pdf: string; svg: string; cpuprofile: string } }
+type StatusDocument = JobStatus & { urls: JobUrls }
 type Listing = { profiles: { id: string; state: string; admin?: string; request: { method: string; url: string }; filesBytes: number; urls: { page: string; pdf: string } }[] }
 
 const JSON_ACCEPT = { accept: 'application/json' }

@@ -22,10 +22,14 @@ export function sanitizeName(name: string): string {
   return text.length === 0 ? 'unnamed' : text
 }
 
+// Constants, not a template per call: the result is a map key on every request, and a fresh
+// string must be hashed before each lookup.
+const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const
+
 /** `2xx`, `4xx`, … for a status code. */
 export function statusClass(statusCode: number): string {
   const hundreds = Math.floor(statusCode / 100)
-  return hundreds >= 1 && hundreds <= 5 ? `${hundreds}xx` : 'other'
+  return STATUS_CLASSES[hundreds >= 1 && hundreds <= 5 ? hundreds : 0] as string
 }
 
 /** Joins a base name and its tag values into a Graphite key (`http.request.users_id.GET.2xx`). */

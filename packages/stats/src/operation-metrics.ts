@@ -21,14 +21,14 @@ export function subscribeOperationMetrics(transport: StatsdTransport): () => voi
       const kind = operation.kind
       if (kind === 'sql') {
         const statement = attribute(operation.attributes.statement) ?? statementKind(operation.description)
-        transport.timing(OperationMetric.sql, info.durationMs, { statement })
-        if (info.error !== undefined) transport.increment(OperationMetric.sqlErrors, 1, { statement })
+        transport.recordTiming(OperationMetric.sql, info.durationMs, { statement })
+        if (info.error !== undefined) transport.recordCount(OperationMetric.sqlErrors, 1, { statement })
       } else if (kind === 'http') {
         const host = attribute(operation.attributes.host) ?? 'unknown'
-        transport.timing(OperationMetric.httpClient, info.durationMs, { host })
-        if (info.error !== undefined) transport.increment(OperationMetric.httpClientErrors, 1, { host })
+        transport.recordTiming(OperationMetric.httpClient, info.durationMs, { host })
+        if (info.error !== undefined) transport.recordCount(OperationMetric.httpClientErrors, 1, { host })
       } else if (kind !== TIMER_KIND) {
-        transport.timing(OperationMetric.other, info.durationMs, { kind })
+        transport.recordTiming(OperationMetric.other, info.durationMs, { kind })
       }
     },
   })

@@ -3,6 +3,7 @@ import net from 'node:net'
 import { reportDiagnostic } from '@intro/core'
 import { StatsD } from 'hot-shots'
 import { StatsError, StatsErrorCode } from './errors.js'
+import { MetricAggregator } from './metric-aggregator.js'
 import { graphiteKey, tagValue } from './metric-names.js'
 import type { ResolvedStatsOptions } from './options.js'
 import type { MetricTags } from './types.js'
@@ -62,10 +63,23 @@ function cachedLookup(host: string, ttlMs: number) {
   }
 }
 
-/** hot-shots keeps no public count of the packets handed to its socket and not yet sent. */
+/**
+ * hot-shots keeps no public count of the packets handed to its socket and not yet sent, and its
+ * typings leave out `send`, which buffers a line that is already formatted (the aggregated lines).
+ */
 interface HotShotsInternals {
   messagesInFlight?: unknown
+  send?: unknown
 }
+
+// Timer values a window holds before it is sent early: bounds memory between flushes, and one
+// drain to ~40 full packets, well under the default maxPacketsInFlight of 100.
+const MAX_WINDOW_VALUES = 5000
+// Graphite keys built from operation names and tags are cached (sanitising costs ~0.4 µs); the cap
+// keeps unbounded tag values (a bug elsewhere) from growing the cache forever.
+const MAX_CACHED_KEYS = 5000
+// Line length when hot-shots buffers nothing (`maxBufferSize: 0`): one Ethernet MTU's payload.
+const UNBUFFERED_LINE_LENGTH = 1432
 
 /** Sends metrics through hot-shots; never throws, never queues without bound. */
 export class StatsdTransport {
@@ -73,6 +87,10 @@ export class StatsdTransport {
   readonly #internals: HotShotsInternals
   readonly #tagged: boolean
   readonly #maxInFlight: number
+  readonly #flushIntervalMs: number
+  readonly #aggregator: MetricAggregator
+  #drainTimer: NodeJS.Timeout | undefined
+  readonly #keys = new Map<string, string>()
   #dropped = 0
   #lastErrorReport = Number.NEGATIVE_INFINITY
   #closed = false
@@ -80,6 +98,12 @@ export class StatsdTransport {
   constructor(options: ResolvedStatsOptions) {
     this.#tagged = options.mode !== 'graphite'
     this.#maxInFlight = options.maxPacketsInFlight
+    this.#flushIntervalMs = options.flushIntervalMs
+    this.#aggregator = new MetricAggregator({
+      prefix: options.prefix,
+      maxLineLength: options.maxBufferSize > 0 ? options.maxBufferSize : UNBUFFERED_LINE_LENGTH,
+      maxValues: MAX_WINDOW_VALUES,
+    })
     const udpSocketOptions =
       net.isIP(options.host) === 0
         ? { type: 'udp4' as const, lookup: cachedLookup(options.host, options.dnsTtlMs) as never }
@@ -102,6 +126,12 @@ export class StatsdTransport {
     if (typeof this.#internals.messagesInFlight !== 'number') {
       this.#client.close()
       throw new StatsError('the installed hot-shots does not count messagesInFlight: maxPacketsInFlight cannot be enforced', {
+        code: StatsErrorCode.unsupportedClient,
+      })
+    }
+    if (typeof this.#internals.send !== 'function') {
+      this.#client.close()
+      throw new StatsError('the installed hot-shots has no send(): aggregated metrics cannot be sent', {
         code: StatsErrorCode.unsupportedClient,
       })
     }
@@ -132,10 +162,74 @@ export class StatsdTransport {
     return this.#tagged
   }
 
-  /** Records a timing under a Graphite key built by the caller (Graphite mode only). */
+  /**
+   * Records a timing under a Graphite key built by the caller (Graphite mode only), aggregated:
+   * it is sent with the other values of its key at the end of the flush interval.
+   */
   timingKey(key: string, ms: number): void {
-    if (this.#full()) return
-    this.#client.timing(key, Math.round(ms * 1000) / 1000)
+    if (this.#closed) {
+      this.#dropped++
+      return
+    }
+    if (this.#aggregator.timing(key, ms)) this.flush()
+    else if (this.#drainTimer === undefined) this.#scheduleDrain()
+  }
+
+  /** Adds to a counter under a Graphite key built by the caller (Graphite mode only), aggregated. */
+  countKey(key: string, value: number): void {
+    if (this.#closed) {
+      this.#dropped++
+      return
+    }
+    this.#aggregator.count(key, value)
+    if (this.#drainTimer === undefined) this.#scheduleDrain()
+  }
+
+  /**
+   * The toolkit's own timers (operations): aggregated under a cached Graphite key in Graphite
+   * mode, sent as they come with tags otherwise.
+   */
+  recordTiming(name: string, ms: number, tags: MetricTags): void {
+    if (this.#tagged) this.timing(name, ms, tags)
+    else this.timingKey(this.#cachedKey(name, tags), ms)
+  }
+
+  /** The toolkit's own counters (operation errors), like {@link recordTiming}. */
+  recordCount(name: string, value: number, tags: MetricTags): void {
+    if (this.#tagged) this.increment(name, value, tags)
+    else this.countKey(this.#cachedKey(name, tags), value)
+  }
+
+  #cachedKey(name: string, tags: MetricTags): string {
+    let cacheKey = name
+    for (const value of Object.values(tags)) cacheKey += `\0${value}`
+    let key = this.#keys.get(cacheKey)
+    if (key === undefined) {
+      key = graphiteKey(name, tags)
+      if (this.#keys.size < MAX_CACHED_KEYS) this.#keys.set(cacheKey, key)
+    }
+    return key
+  }
+
+  // Armed by the first metric of a window, so an idle process wakes up for nothing.
+  #scheduleDrain(): void {
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined
+      this.flush()
+    }, this.#flushIntervalMs)
+    this.#drainTimer.unref()
+  }
+
+  #drainAggregates(): void {
+    if (this.#aggregator.empty) return
+    const send = this.#internals.send as (line: string) => void
+    this.#aggregator.drain((line, metrics) => {
+      if ((this.#internals.messagesInFlight as number) >= this.#maxInFlight) {
+        this.#dropped += metrics
+        return
+      }
+      send.call(this.#client, line)
+    })
   }
 
   timing(name: string, ms: number, tags?: MetricTags): void {
@@ -165,6 +259,7 @@ export class StatsdTransport {
   flush(): void {
     if (this.#closed) return
     try {
+      this.#drainAggregates()
       this.#client.flush()
     } catch (error) {
       this.#onError(error as Error)
@@ -173,6 +268,12 @@ export class StatsdTransport {
 
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve()
+    clearTimeout(this.#drainTimer)
+    try {
+      this.#drainAggregates()
+    } catch (error) {
+      this.#onError(error as Error)
+    }
     this.#closed = true
     return new Promise((resolve) => {
       try {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import { getContext, runInContext } from '../context.js'
+import { getContext } from '../context.js'
+import { coreState } from '../global-state.js'
 import { beginRequest, resolveAdapterOptions } from '../lifecycle.js'
 import { describeValue, invalidOption } from '../options.js'
 import type { AdapterOptions } from '../types.js'
@@ -24,8 +25,13 @@ export function wrapHandler(handler: (req: IncomingMessage, res: ServerResponse)
   return function introHandler(this: unknown, req: IncomingMessage, res: ServerResponse): void {
     const { context } = beginRequest(req, res, resolved)
     if (getContext() === context) handler.call(this, req, res)
-    else runInContext(context, () => handler.call(this, req, res))
+    // No closure per request: the hot path is allocation-bound.
+    else coreState.storage.run(context, callHandler, handler, this, req, res)
   }
+}
+
+function callHandler(handler: (req: IncomingMessage, res: ServerResponse) => unknown, self: unknown, req: IncomingMessage, res: ServerResponse): void {
+  handler.call(self, req, res)
 }
 
 /**
