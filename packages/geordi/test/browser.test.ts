@@ -46,7 +46,7 @@ afterAll(async () => {
 })
 
 describe('an admin in a real browser', () => {
-  it('opens ?__geordi__, sees the waiting page, is taken to the result page with the call graph, and downloads the PDF', async () => {
+  it('opens ?__geordi__, sees the waiting page, is taken to the result page with the flame graph (zooms on click) and the call graph, and downloads the PDF', async () => {
     const screenshots = keptScreenshots ?? join(workDir, 'screenshots')
     mkdirSync(screenshots, { recursive: true })
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } })
@@ -88,6 +88,25 @@ describe('an admin in a real browser', () => {
     expect(svg).toContain('<svg')
     expect(svg).toContain(crunchNumbersForGeordi.name)
     await page.screenshot({ path: join(screenshots, 'result.png'), fullPage: true })
+
+    // The flame graph of the same profile is in the page; clicking the hot function's frame zooms
+    // it to the full width, and Escape zooms back out.
+    const flame = (await page.evaluate(`(() => {
+      const svg = document.querySelector('.flame svg')
+      const frames = svg ? [...svg.querySelectorAll('g[data-x]')] : []
+      const hot = frames.find((g) => g.getAttribute('data-n').includes(${JSON.stringify(crunchNumbersForGeordi.name)}))
+      return { frames: frames.length, width: svg ? +svg.getAttribute('data-width') : 0, hot: hot ? +hot.querySelector('rect').getAttribute('width') : 0, index: frames.indexOf(hot) }
+    })()`)) as { frames: number; width: number; hot: number; index: number }
+    expect(flame.frames).toBeGreaterThan(5)
+    expect(flame.index).toBeGreaterThanOrEqual(0)
+    expect(flame.hot).toBeLessThan(flame.width)
+    const hotFrame = page.locator('.flame svg g[data-x]').nth(flame.index)
+    await hotFrame.locator('rect').click({ force: true })
+    const zoomedWidth = async () => Number(await hotFrame.locator('rect').getAttribute('width'))
+    expect(await zoomedWidth()).toBeCloseTo(flame.width, 0)
+    await page.screenshot({ path: join(screenshots, 'flame-zoomed.png'), fullPage: true })
+    await page.locator('.flame svg').press('Escape')
+    expect(await zoomedWidth()).toBeCloseTo(flame.hot, 0)
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PDF' }).click()])
     const pdfPath = join(workDir, 'downloaded.pdf')
