@@ -30,10 +30,11 @@ function caught(fn: () => unknown): unknown {
   throw new Error('expected a throw')
 }
 
-// At the deadline or after it, within a margin a loaded 2-core machine still meets.
+// At the deadline or after it, within a margin a loaded 2-core machine still meets. V8's own
+// timeout clock (vm) and performance.now() are different clocks: allow them a millisecond apart.
 function expectWindow(start: number, deadlineMs: number): void {
   const ms = performance.now() - start
-  expect(ms).toBeGreaterThanOrEqual(deadlineMs)
+  expect(ms).toBeGreaterThanOrEqual(deadlineMs - 1)
   expect(ms).toBeLessThan(deadlineMs + 400)
 }
 

@@ -75,7 +75,7 @@ function runChild(args: string[], env: Record<string, string>, onStderr?: (text:
     })
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`child did not exit by itself; stderr: ${stderr}`))
+      reject(new Error(`child did not exit by itself; stdout: ${stdout}; stderr: ${stderr}`))
     }, limitMs)
     child.on('error', reject)
     child.on('exit', (code) => {
@@ -132,7 +132,7 @@ describe.each(MODES)('with --inspect (%s)', (mode) => {
     const env = { WAIT_FOR_DEBUGGER: '1', INTRO_COW_PREEMPTION: mode }
     const target = await runChild(['--inspect=127.0.0.1:0', join(fixtures, 'inspect.mjs')], env, (stderr) => {
       const url = /ws:\/\/\S+/.exec(stderr)?.[0]
-      if (url === undefined || client !== undefined) return
+      if (url === undefined || client !== undefined || !stderr.includes('waiting for the debugger')) return
       client = runChild(['--experimental-websocket', join(fixtures, 'debugger-client.mjs'), url], {})
       // Awaited below; until then a failure must not surface as an unhandled rejection.
       client.catch(() => undefined)
