@@ -20,11 +20,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const packages = {
   core: ['getContext', 'runWithContext', 'wrapHandler', 'expressMiddleware', 'fastifyPlugin', 'koaMiddleware', 'trackOperation', 'safeExecute', 'IntroError'],
   dogslow: ['createDogslow', 'renderReport', 'DogslowError'],
-  geordi: ['createGeordi', 'startGeordiWorker', 'renderProfileReport', 'GeordiError'],
+  geordi: ['createGeordi', 'startGeordiWorker', 'GeordiError', 'GEORDI_HEADER'],
   cow: ['withTimeout', 'timeboxed', 'createQuota', 'createWorkerPool', 'TimeoutError'],
   stats: ['createStats', 'instrumentPg', 'instrumentMysql2', 'instrumentOutboundHttp', 'commentSql', 'pinoMixin'],
 } as const satisfies Record<string, readonly string[]>
 type PackageDir = keyof typeof packages
+/** Subpath entry points and an export each must expose (the renderer lives apart from the web side). */
+const subpaths: Partial<Record<PackageDir, Record<string, string>>> = { geordi: { render: 'renderProfileReport' } }
 /** Commands (package.json `bin`) each package installs. */
 const commands: Partial<Record<PackageDir, string[]>> = { geordi: ['geordi-render', 'geordi-worker'] }
 const featurePackages = (Object.keys(packages) as PackageDir[]).filter((name) => name !== 'core')
@@ -160,6 +162,12 @@ describe('packed packages', () => {
       expect(expected).toEqual(expect.arrayContaining([...packages[dir]]))
       expect(await runNode(project, 'check.mjs')).toEqual(expected)
       expect(await runNode(project, 'check.cjs')).toEqual(expected)
+      for (const [subpath, exported] of Object.entries(subpaths[dir] ?? {})) {
+        writeFileSync(join(project, 'sub.mjs'), `const m = await import('${name}/${subpath}')\nconsole.log(JSON.stringify(Object.keys(m)))\n`)
+        writeFileSync(join(project, 'sub.cjs'), `const m = require('${name}/${subpath}')\nconsole.log(JSON.stringify(Object.keys(m)))\n`)
+        expect(await runNode(project, 'sub.mjs'), `${name}/${subpath}`).toContain(exported)
+        expect(await runNode(project, 'sub.cjs'), `${name}/${subpath}`).toContain(exported)
+      }
       // The commands a package's docs tell users to run exist once it is installed, and start.
       for (const command of commands[dir] ?? []) {
         const { stdout } = await execFileAsync(join(project, 'node_modules', '.bin', command), ['--help'], { cwd: project, env: cleanEnv(), timeout: 60_000 })

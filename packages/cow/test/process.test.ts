@@ -174,7 +174,8 @@ describe.each(MODES)('in a worker thread (%s)', (mode) => {
     const { before, after, reports } = JSON.parse(child.stdout) as { before: number; after: number; reports: { mode: string; timedOut: boolean }[] }
     expect(reports).toHaveLength(21)
     expect(reports.every((report) => report.mode === mode && report.timedOut)).toBe(true)
-    expect(after).toBe(before)
+    // A thread left behind per worker would be 20 more; V8 may still start one helper thread late.
+    expect(after).toBeLessThanOrEqual(before + 1)
   }, 70_000)
 })
 
