@@ -1,9 +1,8 @@
 import { ChildProcess } from 'node:child_process'
 import { basename } from 'node:path'
 import { type OperationHandle, startOperation } from '../operations.js'
+import { type AnyFunction, applyTracked } from './patch.js'
 import { recording, sharedWrap } from './state.js'
-
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 
 interface SpawnOptions {
   file?: unknown
@@ -28,13 +27,7 @@ function spawn(original: AnyFunction): AnyFunction {
     const options = (typeof args[0] === 'object' && args[0] !== null ? args[0] : {}) as SpawnOptions
     const description = describe(options)
     const handle: OperationHandle = startOperation({ kind: 'process', description, attributes: { command: description.replace(/ …$/, '') } })
-    let result: unknown
-    try {
-      result = original.apply(this, args)
-    } catch (error) {
-      handle.end(error)
-      throw error
-    }
+    const result = applyTracked(original, this, args, handle)
     // 'close' comes after the exit and after stdio closed (what exec's callback waits for), and
     // also after a failed spawn (ENOENT); listening for 'error' instead would make an unhandled
     // spawn error silently handled.

@@ -3,10 +3,8 @@ import fsp from 'node:fs/promises'
 import { syncBuiltinESMExports } from 'node:module'
 import { getContext } from '../context.js'
 import { type OperationHandle, startShallowOperation } from '../operations.js'
-import { unwrapMethod, wrapMethod } from './patch.js'
+import { type AnyFunction, applyTracked, unwrapMethod, wrapMethod } from './patch.js'
 import { integrationState, recording, sharedInstall } from './state.js'
-
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 
 function describePath(target: unknown): string {
   if (typeof target === 'string') return target
@@ -39,13 +37,7 @@ function untilSettled(
       onResult?.(result)
       return result
     }
-    let result: unknown
-    try {
-      result = original.apply(this, args)
-    } catch (error) {
-      handle.end(error)
-      throw error
-    }
+    const result = applyTracked(original, this, args, handle)
     onResult?.(result)
     if (!(result instanceof Promise)) {
       handle.end()

@@ -1,8 +1,7 @@
 import { type OperationHandle, startOperation } from '../operations.js'
 import { describeValue, invalidOption } from '../options.js'
+import { type AnyFunction, applyTracked } from './patch.js'
 import { recording, sharedWrap } from './state.js'
-
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 
 interface IoredisModule {
   prototype?: { sendCommand?: unknown }
@@ -55,13 +54,7 @@ function sendCommand(original: AnyFunction): AnyFunction {
     if (!recording('ioredis') || typeof command !== 'object' || command === null || seen.has(command)) return original.apply(this, args)
     seen.add(command)
     const handle = startOperation({ kind: 'redis', description: describe(command), attributes: { db: 'redis', command: String(command.name ?? '') } })
-    let result: unknown
-    try {
-      result = original.apply(this, args)
-    } catch (error) {
-      handle.end(error)
-      throw error
-    }
+    const result = applyTracked(original, this, args, handle)
     endWith(command.promise, handle)
     return result
   }
@@ -79,13 +72,7 @@ function pipelineExec(original: AnyFunction): AnyFunction {
       description: `pipeline of ${queue.length} (${names.join(', ')}${more})`,
       attributes: { db: 'redis', command: 'pipeline' },
     })
-    let result: unknown
-    try {
-      result = original.apply(this, args)
-    } catch (error) {
-      handle.end(error)
-      throw error
-    }
+    const result = applyTracked(original, this, args, handle)
     endWith(result as Promise<unknown> | undefined, handle)
     return result
   }

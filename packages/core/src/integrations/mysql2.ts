@@ -1,5 +1,6 @@
 import type { OperationHandle } from '../operations.js'
 import { describeValue, invalidOption } from '../options.js'
+import { applyTracked } from './patch.js'
 import { rewriteSql, trackSql } from './sql-text.js'
 import { type SqlCall, sharedWrap } from './state.js'
 
@@ -111,13 +112,7 @@ function invoke(original: QueryFn, self: unknown, args: unknown[], handle: Opera
   if (handle === undefined) return original.apply(self, args)
   const index = callbackIndex(args)
   if (index >= 0) endInCallback(args, index, handle)
-  let result: unknown
-  try {
-    result = original.apply(self, args)
-  } catch (error) {
-    handle.end(error)
-    throw error
-  }
+  const result = applyTracked(original, self, args, handle)
   if (index < 0) endWithCommand(result, handle)
   return result
 }
@@ -168,11 +163,6 @@ function poolExecute(original: QueryFn): QueryFn {
     if (handle === undefined) return original.apply(this, args)
     // The app's callback also receives getConnection's errors, which never reach the connection.
     if (index >= 0) endInCallback(args, index, handle)
-    try {
-      return original.apply(this, args)
-    } catch (error) {
-      handle.end(error)
-      throw error
-    }
+    return applyTracked(original, this, args, handle)
   }
 }

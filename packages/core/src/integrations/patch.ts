@@ -8,7 +8,7 @@
 
 const ORIGINAL = Symbol.for('intro.core.wrapped.original')
 
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
+export type AnyFunction = (this: unknown, ...args: unknown[]) => unknown
 type Wrapped = AnyFunction & { [ORIGINAL]?: AnyFunction }
 
 /** True when `fn` is a wrapper installed by {@link wrapMethod} (in this or another copy). */
@@ -37,4 +37,17 @@ export function unwrapMethod(owner: object, name: string): void {
   const current = target[name] as Wrapped | undefined
   if (!isWrapped(current)) return
   target[name] = (current as Wrapped)[ORIGINAL]
+}
+
+/**
+ * Calls a patched method's original for a call recorded as `handle`: a synchronous throw ends
+ * the operation with its error before it reaches the caller, so no operation is left open.
+ */
+export function applyTracked(original: AnyFunction, self: unknown, args: unknown[], handle: { end(error?: unknown): void }): unknown {
+  try {
+    return original.apply(self, args)
+  } catch (error) {
+    handle.end(error)
+    throw error
+  }
 }

@@ -1,5 +1,6 @@
 import { describeValue, invalidOption } from '../options.js'
 import { type MaybeHandle, rewriteSql, trackSql } from './sql-text.js'
+import { applyTracked } from './patch.js'
 import { sharedWrap } from './state.js'
 
 type QueryFn = (this: unknown, ...args: unknown[]) => unknown
@@ -80,13 +81,7 @@ function run(original: QueryFn, self: unknown, args: unknown[], handle: MaybeHan
       return callback.call(this, error, ...rest)
     }
   }
-  let result: unknown
-  try {
-    result = original.apply(self, args)
-  } catch (error) {
-    handle.end(error)
-    throw error
-  }
+  const result = applyTracked(original, self, args, handle)
   if (index < 0 && result instanceof Promise) {
     result.then(
       () => handle.end(),
