@@ -11,14 +11,9 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import vm from 'node:vm'
-import { runMicroScenario } from '../lib/index.mjs'
+import { loadBuilt, runMicroScenario } from '../lib/index.mjs'
 
-let cow
-try {
-  cow = await import('@intro/cow')
-} catch (error) {
-  throw new Error(`@intro/cow is not built or does not load (${error.message}): run \`pnpm turbo run build\` first`)
-}
+const cow = await loadBuilt('@intro/cow')
 const { default: pTimeout } = await import('p-timeout')
 
 // The mechanism is chosen once per copy of the package, on first use. The inspector arms use a

@@ -10,17 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startPostgres } from '@intro/test-utils'
 import pg from 'pg'
-import { runMicroScenario } from '../lib/index.mjs'
+import { loadBuilt, runMicroScenario } from '../lib/index.mjs'
 
-async function load(name) {
-  try {
-    return await import(name)
-  } catch (error) {
-    throw new Error(`${name} does not load (${error.message}): run \`pnpm turbo run build\` first`)
-  }
-}
-
-const core = await load('@intro/core')
+const core = await loadBuilt('@intro/core')
 
 let stop
 const setIntegrations = (on) => {

@@ -4,21 +4,13 @@
 // with StatsD down.
 import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
-import { runHttpScenario, runMicroScenario, startForkedArm } from '../lib/index.mjs'
+import { loadBuilt, runHttpScenario, runMicroScenario, startForkedArm } from '../lib/index.mjs'
 
 // One table per Node line: `node run.mjs NAME` under each supported Node (see docs/benchmarks.md).
 const major = process.versions.node.split('.')[0]
 
-async function load(name) {
-  try {
-    return await import(name)
-  } catch (error) {
-    throw new Error(`${name} does not load (${error.message}): run \`pnpm turbo run build\` first`)
-  }
-}
-
-const core = await load('@intro/core')
-const stats = await load('@intro/stats')
+const core = await loadBuilt('@intro/core')
+const stats = await loadBuilt('@intro/stats')
 
 // ---- SQL comments ----------------------------------------------------------------------------
 
