@@ -2,11 +2,13 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 import { rm } from 'node:fs/promises'
 import { redactHeaders, redactUrl, reportDiagnostic } from '@intro/core'
 import { fullUrl, headersObject } from './capture-request.js'
-import { profileClockUs, startCpuProfile, trimProfileStart } from './cpu-profiler.js'
+import { profileClockUs, type RunningProfile, startCpuProfile, trimProfileStart } from './cpu-profiler.js'
+import { stitchProfiles } from './profile-stitch.js'
 import { GeordiError, GeordiErrorCodes, describeFailure } from './errors.js'
 import { JOB_CHANNEL } from './job-channel.js'
 import type { GeordiJobData } from './job-data.js'
-import type { CpuProfile, FunctionSummary, RenderReportResult } from './render/index.js'
+import type { CpuProfile, FunctionSummary, RenderReportInput, RenderReportResult } from './render/index.js'
+import { renderOnThread } from './render-thread.js'
 import { type ReplayResponse, type ReplayTarget, replayRequest } from './replay.js'
 import { isFinal, type ResultStore } from './result-store.js'
 import { samplingPlan } from './sampling-plan.js'
@@ -24,6 +26,8 @@ export interface RunJobEnv {
   /** Progress: `running`, then the renderer's stages. */
   onStage?: (stage: string) => void
   callGraphMaxNodes?: number
+  /** Renders the report; by default on the process's render thread. */
+  render?: (input: RenderReportInput) => Promise<RenderReportResult>
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
@@ -42,50 +46,78 @@ function summarize(rows: readonly FunctionSummary[]): JobStatus['topSelf'] {
   }))
 }
 
+const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage
+
 /**
- * Replays the request once under the profiler. A short request gets a fine profile: besides the
- * one at `samplingIntervalUs`, a second profiler samples at a finer interval for as long as a
- * request would need to give `minSamples` at the configured one (0.5 s by default); a request
- * that ends within that window is reported from the fine profile, a longer one from the
- * configured profile (the fine one stops at the window's end). Both run from the start, in one
- * run: V8 books samples in code optimized before a profiler started under the caller, so a
- * second replay profiled afresh would hide the app's hot functions.
+ * CPU time of this thread (Node ≥ 23.9), else of the process: the request's own CPU, without the
+ * profiler's sampling thread or the render thread.
+ */
+function mainThreadCpu(): NodeJS.CpuUsage {
+  return typeof threadCpuUsage === 'function' ? threadCpuUsage.call(process) : process.cpuUsage()
+}
+
+/** The configured profiler taking over from the fine one when a request outlasts the window. */
+interface HandOver {
+  profile: RunningProfile
+  /** When the fine profile's samples end: before this profiler's start held the thread. */
+  cutUs: number
+  /** When this profiler's start returned: its samples before are of the start itself. */
+  fromUs: number
+  fine: Promise<CpuProfile>
+}
+
+/**
+ * Replays the request once under the profiler. A short request gets a fine profile: a profiler
+ * sampling at a finer interval runs for as long as a request would need to give `minSamples`
+ * at the configured `samplingIntervalUs` (0.5 s by default). A request that ends within that
+ * window is reported from the fine profile alone. When the window ends first, the configured
+ * profiler starts and the fine one stops (its sampler costs too much CPU to run on), and the
+ * report joins the two. Only one profiler starts before the request: each start makes V8 log
+ * every function compiled so far (tens of ms in a loaded app), and two starts doubled that wait.
+ * A profiler runs throughout: V8 books samples in code optimized while none ran under the caller.
  */
 async function profileReplay(data: GeordiJobData, env: RunJobEnv) {
   const plan = samplingPlan(data.samplingIntervalUs, data.minSamples ?? 500)
-  const coarse = await startCpuProfile(plan.intervalUs)
-  const fine = plan.fineIntervalUs === undefined ? undefined : await startCpuProfile(plan.fineIntervalUs).catch(() => undefined)
-  let fineStopped = false
-  const window = fine && setTimeout(() => {
-    fineStopped = true
-    void fine.discard()
-  }, plan.fineWindowMs)
+  const first = await startCpuProfile(plan.fineIntervalUs ?? plan.intervalUs)
+  let handOver: Promise<HandOver | undefined> | undefined
+  const window =
+    plan.fineIntervalUs === undefined
+      ? undefined
+      : setTimeout(() => {
+          const cutUs = profileClockUs()
+          handOver = startCpuProfile(plan.intervalUs).then(
+            (profile) => ({ profile, cutUs, fromUs: profileClockUs(), fine: first.stop() }),
+            // Without a second profiler the fine one goes on: a costlier but complete profile.
+            () => undefined,
+          )
+        }, plan.fineWindowMs)
   const fromUs = profileClockUs()
-  const cpuBefore = process.cpuUsage()
+  const cpuBefore = mainThreadCpu()
   const startedHr = performance.now()
   let response: ReplayResponse
   try {
     response = await replayRequest(env.target, data.request, data.timeLimitMs, env.signal)
   } catch (error) {
     clearTimeout(window)
-    await Promise.all([coarse.discard(), fine?.discard()])
+    await Promise.all([first.discard(), handOver?.then((second) => second && Promise.all([second.profile.discard(), second.fine.catch(() => undefined)]))])
     throw error
   } finally {
     clearTimeout(window)
   }
   const wallMs = performance.now() - startedHr
-  const cpu = process.cpuUsage(cpuBefore)
-  const useFine = fine !== undefined && !fineStopped && wallMs <= plan.fineWindowMs
-  const kept = useFine ? fine : coarse
-  const [profile] = await Promise.all([kept.stop(), (useFine ? coarse : fine)?.discard()])
-  const trimmed: CpuProfile = trimProfileStart(profile, fromUs)
-  const intervalUs = useFine ? plan.fineIntervalUs! : plan.intervalUs
+  const cpuAfter = mainThreadCpu()
+  const second = await handOver
+  const [firstProfile, secondProfile] = await Promise.all([second?.fine ?? first.stop(), second?.profile.stop()])
+  const trimmed = trimProfileStart(firstProfile, fromUs)
+  const profile: CpuProfile = second && secondProfile ? stitchProfiles(trimmed, trimProfileStart(secondProfile, second.fromUs), second.cutUs) : trimmed
+  const fine = plan.fineIntervalUs !== undefined && second === undefined
+  const intervalUs = fine ? plan.fineIntervalUs! : plan.intervalUs
   return {
     response,
-    profile: trimmed,
+    profile,
     wallMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    sampling: { intervalUs, samples: trimmed.samples?.length ?? 0, fine: useFine },
+    cpuMs: (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000,
+    sampling: { intervalUs, samples: profile.samples?.length ?? 0, fine },
   }
 }
 
@@ -103,10 +135,10 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
     abandon.abort(error)
     return error
   }
-  // Loaded here, not at the top: the web process that only installs the middleware never renders,
-  // and the renderer (pdfkit, fontkit, Graphviz as WASM) is most of geordi's memory.
-  const rendering = import('./render/index.js').then(({ renderProfileReport }) =>
-    renderProfileReport({
+  // On a thread of its own (see RenderThread): the web process that only installs the middleware
+  // never loads the renderer (pdfkit, fontkit, Graphviz as WASM), and the profiled thread's heap
+  // never holds it.
+  const rendering = (env.render ?? renderOnThread)({
     profile: run.profile,
     samplingIntervalUs: run.sampling.intervalUs,
     meta: {
@@ -129,8 +161,7 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
       void env.store.update(data.id, () => ({ stage })).catch(() => undefined)
     },
     signal: abandon.signal,
-  }),
-  )
+  })
   return withTimeout<RenderReportResult>(rendering, data.renderTimeoutMs, timedOut).catch((error: unknown) => {
     if (abandon.signal.aborted) void rendering.then(removeReport, () => undefined)
     if (error instanceof GeordiError) throw error

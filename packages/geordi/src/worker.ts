@@ -7,6 +7,7 @@ import { type LoadedApp, loadApp } from './load-app.js'
 import { resolveWorkerOptions } from './options.js'
 import { JOB_NAME } from './queue-dispatcher.js'
 import { createRedis } from './redis-connection.js'
+import { sharedRenderThread } from './render-thread.js'
 import { isFinal, ResultStore } from './result-store.js'
 import { runJob } from './run-job.js'
 import type { GeordiWorkerOptions } from './types.js'
@@ -63,9 +64,11 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
   store.verify()
   const host = `${hostname()} (pid ${process.pid})`
   const app: LoadedApp = await loadApp(resolved.app)
-  // A worker renders every job: it loads the renderer (pdfkit, Graphviz as WASM, ~100–300 ms)
-  // now rather than inside the first job's render time. Only the web entry point defers it.
-  await import('./render/index.js')
+  // A worker renders every job: its render thread starts now and loads the renderer (pdfkit,
+  // Graphviz as WASM, ~100–300 ms) rather than inside the first job's render time, and stays.
+  const renderThread = sharedRenderThread()
+  renderThread.idleMs = Number.POSITIVE_INFINITY
+  renderThread.warm()
   // Imported here: `@intro/geordi` also serves web processes, which need bullmq only to queue.
   const { Worker: BullWorker } = await import('bullmq')
   const active = new Map<string, ActiveJob>()
@@ -145,6 +148,7 @@ export async function startGeordiWorker(options: GeordiWorkerOptions): Promise<G
         if (Number.isFinite(graceMs)) await abortAfter(graceful, graceMs, active)
         await graceful
         connection.disconnect()
+        await renderThread.close()
         await app.close()
         process.off('uncaughtException', onCrash)
         process.off('exit', onExit)

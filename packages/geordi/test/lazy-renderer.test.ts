@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
@@ -42,5 +44,38 @@ ${PRINT_CJS_CACHE}`)
     const loaded = modulesLoadedBy(`import '@intro/geordi/render'\n${PRINT_CJS_CACHE}`)
     expect(loaded.some((path) => /[\\/]node_modules[\\/]pdfkit[\\/]/.test(path))).toBe(true)
     expect(loaded.some((path) => /wasm-graphviz/.test(path))).toBe(true)
+  })
+
+  it('renders on a thread of its own: after an inline job wrote its PDF, the web thread has still not loaded pdfkit or fontkit', () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'geordi-render-thread-'))
+    try {
+      const output = execFileSync(process.execPath, ['--input-type=module', '-e', `
+import { createServer } from 'node:http'
+import { createRequire } from 'node:module'
+import express from 'express'
+import { createGeordi } from '@intro/geordi'
+const geordi = createGeordi({ authorize: () => true, env: {}, outDir: process.env.OUT_DIR })
+const app = express()
+app.use(geordi.express())
+app.get('/work', (req, res) => res.send(String(Array.from({ length: 200000 }, (_, i) => i).reduce((a, b) => a + b))))
+const server = createServer(app).listen(0, '127.0.0.1')
+await new Promise((resolve) => server.once('listening', resolve))
+const base = 'http://127.0.0.1:' + server.address().port
+const location = (await fetch(base + '/work?__geordi__', { redirect: 'manual' })).headers.get('location')
+let status
+for (let i = 0; i < 600 && status?.state !== 'done' && status?.state !== 'failed'; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  status = await (await fetch(base + location + '.json')).json()
+}
+console.log('state ' + status.state)
+for (const path of Object.keys(createRequire(import.meta.url).cache)) console.log('cached ' + path)
+process.exit(0)`], { cwd: PACKAGE_DIR, encoding: 'utf8', env: { ...process.env, INTRO_DIAGNOSTICS: 'silent', OUT_DIR: outDir }, stdio: ['ignore', 'pipe', 'pipe'] })
+      expect(output).toContain('state done')
+      const cached = output.split('\n').filter((line) => line.startsWith('cached '))
+      expect(cached.some((line) => line.includes('express'))).toBe(true)
+      expect(cached.filter((line) => RENDERER.test(line))).toEqual([])
+    } finally {
+      rmSync(outDir, { recursive: true, force: true })
+    }
   })
 })

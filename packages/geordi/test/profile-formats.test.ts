@@ -4,6 +4,7 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import type { JobStatus } from '@intro/geordi'
+import type { CpuProfile } from '@intro/geordi/render'
 import { type RedisServer, startRedis } from '@intro/test-utils'
 import { Profile } from 'pprof-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -166,6 +167,61 @@ describe('profile formats, inline mode', () => {
         await coarse.geordi.close()
         removeDir(dir)
       }
+    }
+  })
+})
+
+/** Per function named in `names`: samples and µs whose stack holds it (each sample weighs the time to the next). */
+function inclusive(profile: CpuProfile, names: string[]): Map<string, { samples: number; us: number }> {
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const result = new Map(names.map((name) => [name, { samples: 0, us: 0 }]))
+  const samples = profile.samples ?? []
+  samples.forEach((id, i) => {
+    const us = profile.timeDeltas?.[i + 1] ?? 0
+    const seen = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(byId.get(at)!.callFrame.functionName)
+    for (const name of names) {
+      if (!seen.has(name)) continue
+      result.get(name)!.samples++
+      result.get(name)!.us += us
+    }
+  })
+  return result
+}
+
+describe('profile formats, a request outlasting the fine window', () => {
+  it('joins the fine profile of its start to the configured one of the rest: both stretches of work are in the report', async () => {
+    const dir = tempDir('formats-stitched')
+    const app = createApp({ outDir: dir, env: {}, minSamples: 20 })
+    const web = await listen(createServer(app))
+    try {
+      // 40 ms of CPU, a 60 ms wait (the 20 ms fine window ends and the 1 ms profiler takes
+      // over), 40 ms of CPU in another function.
+      const { id, pageUrl } = await startProfile(web.url, '/two-phase?ms=40&gap=60')
+      const status = await waitForJob(pageUrl, 40_000)
+      expect(status.state, JSON.stringify(status.error)).toBe('done')
+      expect(status.sampling).toMatchObject({ fine: false, intervalUs: 1000 })
+      const profile = JSON.parse(readFileSync(join(dir, id, 'profile.cpuprofile'), 'utf8')) as CpuProfile
+      expect(profile.samples?.length).toBe(status.sampling?.samples)
+      const phases = inclusive(profile, ['earlyPhaseForGeordi', 'latePhaseForGeordi'])
+      const early = phases.get('earlyPhaseForGeordi')!
+      const late = phases.get('latePhaseForGeordi')!
+      // Each stretch keeps most of its 40 ms of CPU, however finely it was sampled.
+      expect(early.us).toBeGreaterThan(20_000)
+      expect(late.us).toBeGreaterThan(20_000)
+      // The first stretch was sampled every 50 µs, the second every 1 ms.
+      expect(early.samples).toBeGreaterThan(4 * late.samples)
+      expect(late.samples).toBeGreaterThan(5)
+      // The profile spans the request: the fine stretch, the hand-over and the configured one.
+      const spanMs = (profile.timeDeltas ?? []).reduce((sum, delta) => sum + delta, 0) / 1000
+      expect(spanMs).toBeGreaterThan(130)
+      expect(spanMs).toBeLessThan((status.timings?.wallMs ?? 0) + 50)
+    } finally {
+      await web.close()
+      await app.geordi.close()
+      removeDir(dir)
     }
   })
 })

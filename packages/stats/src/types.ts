@@ -86,7 +86,8 @@ export interface StatsOptions {
   integrations?: boolean | IntegrationOptions
   /**
    * Interval of the process gauges (event-loop delay, heap, RSS, GC, and the in-flight request
-   * count) in milliseconds; `0` turns them all off.
+   * count) in milliseconds; `0` turns them all off. Keep it at or above StatsD's flush interval:
+   * StatsD keeps only the last value of a gauge per flush, so a faster interval loses peaks.
    * @defaultValue `10000`
    */
   processIntervalMs?: number

@@ -111,7 +111,9 @@ describe('createStats request metrics', () => {
 
   it('reports ~0 event-loop delay for an idle loop and the length of a block for a blocked one', async () => {
     const p = prefix()
-    stats({ prefix: p, processIntervalMs: 100 })
+    // Slower than the daemon's 200 ms flush: StatsD keeps the last gauge of a flush, and a
+    // second sample in the same flush would overwrite the blocked one's maximum.
+    stats({ prefix: p, processIntervalMs: 450 })
     const mean = `${p}.process.event_loop.delay_mean`
     // The monitor's own 20 ms sampling period is not delay: an idle loop reads well under it.
     await statsd.waitFor((snapshot) => snapshot.gauges[mean] !== undefined && snapshot.gauges[mean] < 5)

@@ -18,31 +18,48 @@ export interface FlameNode {
 export function buildFlameTree(profile: CpuProfile): FlameNode {
   const weighted = weightedSamples(profile)
   const root: FlameNode = { frame: undefined, totalUs: 0, samples: 0, children: [] }
-  const byKey = new WeakMap<FlameNode, Map<string, FlameNode>>()
-  const stacks = new Map<number, number[]>()
+  // Samples are summed per call-tree node first: a profile has thousands of samples but only
+  // hundreds of distinct stacks, and each stack is walked once.
+  const onTop = new Map<number, { us: number; samples: number }>()
   weighted.nodeIds.forEach((id, i) => {
-    const weight = weighted.weightsUs[i]!
+    const entry = onTop.get(id)
+    if (entry) {
+      entry.us += weighted.weightsUs[i]!
+      entry.samples++
+    } else onTop.set(id, { us: weighted.weightsUs[i]!, samples: 1 })
+  })
+  const byKey = new WeakMap<FlameNode, Map<string, FlameNode>>()
+  const flameOf = new Map<number, FlameNode>()
+  const stacks = new Map<number, number[]>()
+  const childOf = (node: FlameNode, frame: CpuProfileCallFrame): FlameNode => {
+    let children = byKey.get(node)
+    if (!children) {
+      children = new Map()
+      byKey.set(node, children)
+    }
+    const key = frameKey(frame)
+    let child = children.get(key)
+    if (!child) {
+      child = { frame, totalUs: 0, samples: 0, children: [] }
+      children.set(key, child)
+      node.children.push(child)
+    }
+    return child
+  }
+  for (const [id, { us, samples }] of onTop) {
     let node = root
-    node.totalUs += weight
-    node.samples++
+    node.totalUs += us
+    node.samples += samples
     for (const stackId of stackOf(weighted, id, stacks)) {
-      const frame = weighted.nodes.get(stackId)!.callFrame
-      const key = frameKey(frame)
-      let children = byKey.get(node)
-      if (!children) {
-        children = new Map()
-        byKey.set(node, children)
-      }
-      let child = children.get(key)
+      let child = flameOf.get(stackId)
       if (!child) {
-        child = { frame, totalUs: 0, samples: 0, children: [] }
-        children.set(key, child)
-        node.children.push(child)
+        child = childOf(node, weighted.nodes.get(stackId)!.callFrame)
+        flameOf.set(stackId, child)
       }
-      child.totalUs += weight
-      child.samples++
+      child.totalUs += us
+      child.samples += samples
       node = child
     }
-  })
+  }
   return root
 }
