@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { threadId } from 'node:worker_threads'
 import { createCorrelationId, isValidRequestId } from './correlation-id.js'
 import { reportDiagnostic } from './diagnostics.js'
+import { MEMBER, NEXT, PREVIOUS } from './in-flight.js'
 import { coreState } from './global-state.js'
 import { rejectUnknownKeys } from './option-keys.js'
 import { describeValue, invalidOption } from './options.js'
@@ -52,12 +53,15 @@ export class RequestContext {
   /** Script or job name, outside HTTP requests. */
   readonly name: string | undefined
   readonly args: readonly string[] | undefined
-  /** Free-form tags, set by the app. */
-  readonly tags: Record<string, string>
+  #tags: Record<string, string> | undefined
   #operations: Set<Operation> | undefined
   /** Thread that serves the request. */
   readonly threadId: number = threadId
   #route: string | undefined
+  // The in-flight list's links (see in-flight.ts), declared so they are part of every context's shape.
+  [PREVIOUS]: unknown = undefined;
+  [NEXT]: unknown = undefined;
+  [MEMBER]: unknown = undefined
   #resolveRoute: (() => string | undefined) | undefined
 
   constructor(init: RequestContextInit = {}) {
@@ -75,7 +79,13 @@ export class RequestContext {
     }
     this.name = init.name
     this.args = init.args
-    this.tags = { ...init.tags }
+    if (init.tags !== undefined) this.#tags = { ...init.tags }
+  }
+
+  /** Free-form tags, set by the app (created on first read: most requests have none). */
+  get tags(): Record<string, string> {
+    if (this.#tags === undefined) this.#tags = {}
+    return this.#tags
   }
 
   /** Full URL (`http://host/path?query`), unredacted: consumers redact before writing it. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { RequestContext } from './context.js'
 import { reportDiagnostic } from './diagnostics.js'
 import { ErrorCodes, IntroError } from './errors.js'
+import { type InFlightRegistry, InFlightList } from './in-flight.js'
 import type { LifecycleHooks } from './types.js'
 
 /**
@@ -16,7 +17,8 @@ import type { LifecycleHooks } from './types.js'
 export interface CoreState {
   readonly stateVersion: number
   readonly storage: AsyncLocalStorage<RequestContext>
-  readonly inFlight: Set<RequestContext>
+  /** The requests being served, oldest first (earlier copies of core put a `Set` here: the same methods). */
+  readonly inFlight: InFlightRegistry<RequestContext>
   readonly lifecycleHooks: Set<LifecycleHooks>
   /** Returns the context of the code running right now; read by watchdogs through the inspector. */
   readonly currentContext: () => RequestContext | undefined
@@ -36,7 +38,7 @@ function createState(): CoreState {
   return {
     stateVersion: STATE_VERSION,
     storage,
-    inFlight: new Set(),
+    inFlight: new InFlightList<RequestContext>(),
     lifecycleHooks: new Set(),
     currentContext: () => storage.getStore(),
   }
