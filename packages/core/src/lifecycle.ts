@@ -4,12 +4,12 @@ import { performance } from 'node:perf_hooks'
 import { RequestContext } from './context.js'
 import { presetRequestId } from './adapters/fastify-request-id.js'
 import { createCorrelationId, resolveInboundId } from './correlation-id.js'
-import { safeExecute } from './diagnostics.js'
+import { reportDiagnostic } from './diagnostics.js'
 import { STATE_VERSION, coreState } from './global-state.js'
 import { checkBoolean, checkObject } from './option-checks.js'
 import { rejectUnknownKeys } from './option-keys.js'
 import { assertOptionalFunction, describeValue, envBoolean, invalidOption } from './options.js'
-import type { AdapterOptions, LifecycleHooks } from './types.js'
+import type { AbortInfo, AdapterOptions, FinishInfo, LifecycleHooks } from './types.js'
 
 const startChannel = diagnosticsChannel.channel('intro:request:start')
 const finishChannel = diagnosticsChannel.channel('intro:request:finish')
@@ -143,9 +143,30 @@ function emitInContext(emitter: IncomingMessage | ServerResponse, state: Request
   tagged.emit = ownEmit
 }
 
-function callHooks(state: RequestState, call: (hooks: LifecycleHooks) => void): void {
-  for (const hooks of coreState.lifecycleHooks) safeExecute('core.lifecycle.hook', () => call(hooks))
-  for (const hooks of state.hooks) safeExecute('core.lifecycle.hook', () => call(hooks))
+type HookName = keyof LifecycleHooks
+
+function reportHookFailure(error: unknown): void {
+  reportDiagnostic({ level: 'error', scope: 'core.lifecycle.hook', message: 'failed', error })
+}
+
+/**
+ * Calls one hook as `safeExecute` would (a throw or a rejection is reported, never raised), with
+ * no closure: this runs two or three times per request for every adapter with hooks.
+ */
+function callHook(hooks: LifecycleHooks, name: HookName, context: RequestContext, info: FinishInfo | AbortInfo | undefined): void {
+  const hook = hooks[name] as ((this: LifecycleHooks, context: RequestContext, info: unknown) => unknown) | undefined
+  if (hook === undefined) return
+  try {
+    const result = hook.call(hooks, context, info)
+    if (result instanceof Promise) result.catch(reportHookFailure)
+  } catch (error) {
+    reportHookFailure(error)
+  }
+}
+
+function callHooks(state: RequestState, name: HookName, context: RequestContext, info?: FinishInfo | AbortInfo): void {
+  if (coreState.lifecycleHooks.size > 0) for (const hooks of coreState.lifecycleHooks) callHook(hooks, name, context, info)
+  for (let i = 0; i < state.hooks.length; i++) callHook(state.hooks[i]!, name, context, info)
 }
 
 function hasHooks(state: RequestState): boolean {
@@ -160,14 +181,12 @@ function settle(state: RequestState, res: ServerResponse, finished: boolean): vo
   const durationMs = performance.now() - context.startHr
   if (finished) {
     if (hasHooks(state)) {
-      const info = { statusCode: res.statusCode, durationMs }
-      callHooks(state, (hooks) => hooks.onFinish?.(context, info))
+      callHooks(state, 'onFinish', context, { statusCode: res.statusCode, durationMs })
     }
     if (finishChannel.hasSubscribers) finishChannel.publish({ context, statusCode: res.statusCode, durationMs })
   } else {
     if (hasHooks(state)) {
-      const info = { durationMs }
-      callHooks(state, (hooks) => hooks.onAbort?.(context, info))
+      callHooks(state, 'onAbort', context, { durationMs })
     }
     if (abortChannel.hasSubscribers) abortChannel.publish({ context, durationMs })
   }
@@ -194,7 +213,7 @@ export function beginRequest(
     const { hooks } = options
     if (hooks !== undefined && !existing.hooks.includes(hooks)) {
       existing.hooks = [...existing.hooks, hooks]
-      safeExecute('core.lifecycle.hook', () => hooks.onStart?.(existing.context))
+      callHook(hooks, 'onStart', existing.context, undefined)
     }
     return existing
   }
@@ -212,7 +231,7 @@ export function beginRequest(
   emitInContext(req, state, emitInRequestContext as Emit)
   emitInContext(res, state, emitResponseInRequestContext as Emit)
   if (options.responseHeader !== false && !res.headersSent) res.setHeader(options.responseHeader, context.id)
-  if (hasHooks(state)) callHooks(state, (hooks) => hooks.onStart?.(context))
+  if (hasHooks(state)) callHooks(state, 'onStart', context)
   if (startChannel.hasSubscribers) startChannel.publish({ context })
   return state
 }

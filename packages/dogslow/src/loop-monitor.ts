@@ -129,22 +129,19 @@ export class LoopMonitor {
   }
 
   /**
-   * Tells the watchdog thread which request reaches its deadline first. `withSummary` also
-   * copies its id and URL now; otherwise the next heartbeat does.
+   * Tells the watchdog thread which request reaches its deadline first (`seq` 0: none). Numbers
+   * only, called on every request that starts or ends at the head: the next heartbeat copies the
+   * head's id and URL.
    */
-  publishHead(head: HeadRequest | undefined, withSummary: boolean): void {
+  publishHead(seq: number, startTime: number, deadline: number): void {
     const shared = this.#shared
-    if (head === undefined) {
+    if (seq === 0) {
       shared[Slot.headDeadline] = 0
       return
     }
-    shared[Slot.headStart] = head.startTime
-    shared[Slot.headSeq] = head.seq
-    shared[Slot.headDeadline] = head.deadline
-    if (withSummary) {
-      shared[Slot.heartbeat] = Date.now()
-      this.#publishSummary(head)
-    }
+    shared[Slot.headStart] = startTime
+    shared[Slot.headSeq] = seq
+    shared[Slot.headDeadline] = deadline
   }
 
   /** Requests up to this sequence number were already reported by the watchdog thread. */

@@ -21,7 +21,8 @@ export interface WatchEntry {
 
 /** Where the watchdog thread learns about the oldest unreported request. */
 export interface HeadPublisher {
-  publishHead(head: HeadRequest | undefined, withSummary: boolean): void
+  /** `seq` 0: no request is pending. */
+  publishHead(seq: number, startTime: number, deadline: number): void
   nativeClaimedSeq(): number
 }
 
@@ -65,7 +66,7 @@ export class RequestWatch {
       this.#head = entry
       // Numbers only: copying the redacted URL costs ~1 µs, which a hello world would pay on every
       // request (its map is empty at each start). The heartbeat copies it for requests that last.
-      this.#publisher?.publishHead(this.#headRequest(entry), false)
+      this.#publisher?.publishHead(entry.seq, context.startTime, entry.deadline)
     }
     if (entry.deadline < this.#timerAt) this.#arm(entry.deadline)
   }
@@ -132,9 +133,11 @@ export class RequestWatch {
   }
 
   #publishHead(): void {
-    const next = this.pending.values().next()
-    this.#head = next.done ? undefined : next.value
-    this.#publisher?.publishHead(this.#head === undefined ? undefined : this.#headRequest(this.#head), false)
+    // An empty map (a hello world's, at every request's end) needs no iterator.
+    const head = this.pending.size === 0 ? undefined : this.pending.values().next().value
+    this.#head = head
+    if (head === undefined) this.#publisher?.publishHead(0, 0, 0)
+    else this.#publisher?.publishHead(head.seq, head.context.startTime, head.deadline)
   }
 
   #arm(at: number): void {
@@ -162,6 +165,6 @@ export class RequestWatch {
     this.pending.clear()
     this.reported.clear()
     this.reportedNatively.clear()
-    this.#publisher?.publishHead(undefined, false)
+    this.#publisher?.publishHead(0, 0, 0)
   }
 }
