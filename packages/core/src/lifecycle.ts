@@ -60,7 +60,8 @@ export function assertHooks(name: string, hooks: unknown): asserts hooks is Life
   if (typeof hooks !== 'object' || hooks === null) {
     throw invalidOption(TypeError, `Expected \`${name}\` to be an object, got ${describeValue(hooks)}`)
   }
-  const { onStart, onFinish, onAbort } = hooks as LifecycleHooks
+  const { onStart, onFinish, onAbort, runInContext } = hooks as LifecycleHooks
+  if (runInContext !== undefined) checkBoolean(`${name}.runInContext`, runInContext)
   assertOptionalFunction(`${name}.onStart`, onStart)
   assertOptionalFunction(`${name}.onFinish`, onFinish)
   assertOptionalFunction(`${name}.onAbort`, onAbort)
@@ -115,8 +116,9 @@ function emitResponseInRequestContext(this: ServerResponse & Tagged, event: stri
     // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
     return Reflect.apply(emit, this, arguments)
   }
-  // As in emitInRequestContext; settling needs the context only when hooks or subscribers run.
-  if (this.listenerCount(event) === 0 && (event !== 'close' || (!hasHooks(state) && !observed()))) {
+  // As in emitInRequestContext; settling needs the context only for hooks that may read it, or
+  // for subscribers.
+  if (this.listenerCount(event) === 0 && (event !== 'close' || !settleNeedsContext(state))) {
     if (event === 'close') settle(state, this, this.writableFinished)
     // biome-ignore lint/complexity/noArguments: forwarding every argument without allocating a rest array
     return Reflect.apply(emit, this, arguments)
@@ -131,6 +133,18 @@ function observed(): boolean {
   return finishChannel.hasSubscribers || abortChannel.hasSubscribers
 }
 
+/**
+ * Whether settling must enter the request's context: for channel subscribers, and for hooks
+ * unless they say they never read it (`runInContext: false`, as dogslow's and stats' do). The
+ * context is theirs as an argument anyway; entering it is an AsyncLocalStorage#run per request.
+ */
+function settleNeedsContext(state: RequestState): boolean {
+  if (observed()) return true
+  for (let i = 0; i < state.hooks.length; i++) if (state.hooks[i]!.runInContext !== false) return true
+  if (coreState.lifecycleHooks.size > 0) for (const hooks of coreState.lifecycleHooks) if (hooks.runInContext !== false) return true
+  return false
+}
+
 function settleAndEmit(state: RequestState, res: ServerResponse, emit: Emit, args: IArguments): boolean {
   settle(state, res, res.writableFinished)
   return Reflect.apply(emit, res, args)
@@ -143,7 +157,7 @@ function emitInContext(emitter: IncomingMessage | ServerResponse, state: Request
   tagged.emit = ownEmit
 }
 
-type HookName = keyof LifecycleHooks
+type HookName = 'onStart' | 'onFinish' | 'onAbort'
 
 function reportHookFailure(error: unknown): void {
   reportDiagnostic({ level: 'error', scope: 'core.lifecycle.hook', message: 'failed', error })

@@ -22,6 +22,13 @@ export interface LifecycleHooks {
   onFinish?(context: RequestContext, info: FinishInfo): void
   /** The connection closed before the response finished. */
   onAbort?(context: RequestContext, info: AbortInfo): void
+  /**
+   * `false`: `onFinish` and `onAbort` never call `getContext()` (they use the context they are
+   * given), so core may call them outside the request's context, which saves an
+   * `AsyncLocalStorage#run` per request.
+   * @defaultValue `true`
+   */
+  readonly runInContext?: boolean
 }
 
 /** Options shared by every adapter (`wrapHandler`, `expressMiddleware`, `fastifyPlugin`, `koaMiddleware`). */

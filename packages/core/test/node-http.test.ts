@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Operation, getContext, inFlightRequests, onRequestLifecycle, trackOperation, wrapHandler } from '../src/index.js'
 
@@ -32,6 +32,38 @@ describe('wrapHandler', () => {
     expect(response.headers.get('x-request-id')).toBe(body)
     expect(body).toMatch(/^[0-9a-f-]{36}$/)
     expect(seen).toEqual(['true'])
+  })
+
+  it('runs onFinish inside the request context by default; hooks with runInContext: false are still called once, with the context as argument', async () => {
+    const seen: string[] = []
+    const inside = { onFinish: (ctx: { id: string }) => seen.push(`inside ${getContext()?.id === ctx.id}`) }
+    // Outside the context only where settling would have to enter it (a 'close' emitted from a
+    // socket callback); the argument is the request's context either way.
+    const outside = { runInContext: false, onFinish: (ctx: { id: string }, info: { statusCode: number }) => seen.push(`outside ${info.statusCode} ${ctx.id.length}`) }
+    for (const hooks of [inside, outside]) {
+      const url = await listen(wrapHandler((_req, res) => res.end('ok'), { hooks }))
+      await (await fetch(url)).text()
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(seen).toEqual(['inside true', 'outside 200 36'])
+    expect(() => wrapHandler(() => {}, { hooks: { runInContext: 'no' as never } })).toThrow(TypeError)
+  })
+
+  it('settles outside the context, with no AsyncLocalStorage#run, only for hooks that say runInContext: false', () => {
+    // A response whose 'close' comes from outside the request (a socket callback), as Node's
+    // parser and a gone client make it: the request settles as aborted.
+    const closeFromOutside = (hooks: object) => {
+      const req = new http.IncomingMessage(new Socket())
+      req.method = 'GET'
+      req.url = '/'
+      const res = new http.ServerResponse(req)
+      wrapHandler(() => {}, { hooks })(req, res)
+      res.emit('close')
+    }
+    const seen: string[] = []
+    closeFromOutside({ onAbort: (ctx: { id: string }) => seen.push(`default: in context ${getContext()?.id === ctx.id}`) })
+    closeFromOutside({ runInContext: false, onAbort: () => seen.push(`runInContext false: in context ${getContext() !== undefined}`) })
+    expect(seen).toEqual(['default: in context true', 'runInContext false: in context false'])
   })
 
   it('reports start and finish with status and duration, and forgets finished requests', async () => {

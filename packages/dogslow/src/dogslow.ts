@@ -79,6 +79,9 @@ class Watchdog implements Dogslow {
     this.#isIgnored = ignoreMatcher(settings)
     const hooks: LifecycleHooks | undefined = settings.enabled
       ? {
+          // The hooks use the context they are given: settling need not enter it, and the
+          // follow-up line's write is not the request's work.
+          runInContext: false,
           onStart: (context) => this.#watch?.start(context),
           onFinish: (context, info) => this.#finished(context, info.statusCode, info.durationMs),
           onAbort: (context, info) => this.#finished(context, undefined, info.durationMs),

@@ -72,6 +72,8 @@ export function createRequestMetrics(transport: StatsdTransport): RequestMetrics
     transport.countKey(key, 1)
   }
   const hooks: LifecycleHooks = {
+    // The hooks use the context they are given: settling need not enter it.
+    runInContext: false,
     onStart() {
       inFlight++
     },
