@@ -12,17 +12,21 @@ function threadEntry(): URL {
   return new URL(here.endsWith('.ts') ? '../dist/render-thread-main.js' : './render-thread-main.js', here)
 }
 
+/** Flags a render thread drops, with their separate value when given as `--flag value`. */
+const DROPPED_FLAGS = ['--input-type', '--conditions', '-C']
+
 /**
  * The process's flags, for loaders and require hooks the renderer's modules may need (Yarn PnP,
- * `--import` hooks), without `--input-type`: a thread started from a file refuses it, and a
- * process started with `node --input-type=module -e …` has it.
+ * `--import` hooks), without `--input-type` (a thread started from a file refuses it, and
+ * `node --input-type=module -e …` has it) and `--conditions`: custom export conditions are the
+ * app's, and could point the renderer's dependencies at sources this Node cannot load.
  */
 function threadExecArgv(): string[] {
   const args: string[] = []
   for (let i = 0; i < process.execArgv.length; i++) {
     const arg = process.execArgv[i]!
-    if (arg === '--input-type') i++
-    else if (!arg.startsWith('--input-type=')) args.push(arg)
+    if (DROPPED_FLAGS.includes(arg)) i++
+    else if (!DROPPED_FLAGS.some((flag) => arg.startsWith(`${flag}=`))) args.push(arg)
   }
   return args
 }
