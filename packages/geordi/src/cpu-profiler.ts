@@ -1,5 +1,6 @@
 import { Session } from 'node:inspector/promises'
 import type { CpuProfile } from './render/index.js'
+import { sampleStamps } from './render/sample-weights.js'
 
 /** A running V8 CPU profile of the current thread. */
 export interface RunningProfile {
@@ -58,11 +59,7 @@ export function profileClockUs(): number {
 export function trimProfileStart(profile: CpuProfile, fromUs: number): CpuProfile {
   const { samples, timeDeltas } = profile
   if (samples === undefined || timeDeltas === undefined || fromUs <= profile.startTime) return profile
-  let time = profile.startTime
-  const stamps = timeDeltas.map((delta) => {
-    time += delta
-    return time
-  })
+  const stamps = sampleStamps(profile)
   let first = 0
   while (first < stamps.length && stamps[first]! < fromUs) first++
   if (first === 0) return profile

@@ -1,18 +1,14 @@
 import type { CpuProfile, CpuProfileCallFrame, CpuProfileNode } from './render/index.js'
+import { frameKey } from './render/location.js'
+import { sampleStamps } from './render/sample-weights.js'
 
 /** V8's node for time spent in the VM itself rather than in a JavaScript function. */
 const PROGRAM_FRAME: CpuProfileCallFrame = { functionName: '(program)', scriptId: 0, url: '', lineNumber: -1, columnNumber: -1 }
 
-function frameKey(frame: CpuProfileCallFrame): string {
-  return `${frame.functionName}\u0000${frame.url}\u0000${frame.scriptId}\u0000${frame.lineNumber}\u0000${frame.columnNumber}`
-}
-
-function stamps(profile: CpuProfile): number[] {
-  let time = profile.startTime
-  return (profile.timeDeltas ?? []).map((delta) => {
-    time += delta
-    return time
-  })
+// The function's identity plus its script: two eval'd scripts without a URL can share a name
+// and position, and a call tree keeps them apart.
+function callFrameKey(frame: CpuProfileCallFrame): string {
+  return `${frameKey(frame)}\u0000${frame.scriptId}`
 }
 
 /** One call tree built from several: a node per distinct call path, with fresh ids. */
@@ -26,7 +22,7 @@ class MergedTree {
   }
 
   #child(parent: CpuProfileNode | undefined, callFrame: CpuProfileCallFrame): CpuProfileNode {
-    const path = `${parent?.id ?? ''}\u0001${frameKey(callFrame)}`
+    const path = `${parent?.id ?? ''}\u0001${callFrameKey(callFrame)}`
     let node = this.#byPath.get(path)
     if (node === undefined) {
       node = { id: this.nodes.length + 1, callFrame, hitCount: 0, children: [] }
@@ -81,13 +77,13 @@ export function stitchProfiles(first: CpuProfile, second: CpuProfile, cutUs: num
   const secondIds = tree.add(second)
   const samples: number[] = []
   const times: number[] = []
-  const firstStamps = stamps(first)
+  const firstStamps = sampleStamps(first)
   ;(first.samples ?? []).forEach((id, i) => {
     if (firstStamps[i]! >= cutUs) return
     samples.push(firstIds.get(id) ?? tree.rootId)
     times.push(firstStamps[i]!)
   })
-  const secondStamps = stamps(second)
+  const secondStamps = sampleStamps(second)
   if (secondStamps.length > 0 && secondStamps[0]! > cutUs) {
     samples.push(tree.program())
     times.push(cutUs)

@@ -7,7 +7,7 @@ import { stitchProfiles } from './profile-stitch.js'
 import { GeordiError, GeordiErrorCodes, describeFailure } from './errors.js'
 import { JOB_CHANNEL } from './job-channel.js'
 import type { GeordiJobData } from './job-data.js'
-import type { CpuProfile, FunctionSummary, RenderReportInput, RenderReportResult } from './render/index.js'
+import type { CpuProfile, FunctionSummary, RenderReportResult } from './render/index.js'
 import { renderOnThread } from './render-thread.js'
 import { type ReplayResponse, type ReplayTarget, replayRequest } from './replay.js'
 import { isFinal, type ResultStore } from './result-store.js'
@@ -26,8 +26,6 @@ export interface RunJobEnv {
   /** Progress: `running`, then the renderer's stages. */
   onStage?: (stage: string) => void
   callGraphMaxNodes?: number
-  /** Renders the report; by default on the process's render thread. */
-  render?: (input: RenderReportInput) => Promise<RenderReportResult>
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
@@ -138,7 +136,7 @@ async function render(data: GeordiJobData, env: RunJobEnv, run: Awaited<ReturnTy
   // On a thread of its own (see RenderThread): the web process that only installs the middleware
   // never loads the renderer (pdfkit, fontkit, Graphviz as WASM), and the profiled thread's heap
   // never holds it.
-  const rendering = (env.render ?? renderOnThread)({
+  const rendering = renderOnThread({
     profile: run.profile,
     samplingIntervalUs: run.sampling.intervalUs,
     meta: {

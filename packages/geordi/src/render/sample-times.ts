@@ -1,3 +1,4 @@
+import { sampleStamps } from './sample-weights.js'
 import type { CpuProfile } from './types.js'
 
 /** Time (µs) each call-tree node spent on top of the stack, and the samples behind it. */
@@ -22,12 +23,7 @@ const add = (map: Map<number, number>, key: number, amount: number) => map.set(k
 function fromSamples(profile: CpuProfile, samples: number[], deltas: number[]): SampleTimes {
   const selfMicros = new Map<number, number>()
   const sampleCounts = new Map<number, number>()
-  const timestamps: number[] = []
-  let time = profile.startTime
-  for (const delta of deltas) {
-    time += delta
-    timestamps.push(time)
-  }
+  const timestamps = sampleStamps(profile)
   for (let i = 0; i < samples.length; i++) {
     const id = samples[i]!
     const next = i + 1 < timestamps.length ? timestamps[i + 1]! : Math.max(profile.endTime, timestamps[i]!)

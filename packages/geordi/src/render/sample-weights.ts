@@ -11,6 +11,15 @@ export interface WeightedSamples {
   rootId: number
 }
 
+/** When each sample was taken (µs, the profile's clock): `startTime` plus the deltas so far. */
+export function sampleStamps(profile: CpuProfile): number[] {
+  let time = profile.startTime
+  return (profile.timeDeltas ?? []).map((delta) => {
+    time += delta
+    return time
+  })
+}
+
 /**
  * Each sample owns the time until the next one (the last one: until `endTime`), as Chrome
  * DevTools and {@link sampleTimes} count it, so the weights add up to the profiled time. A
@@ -26,12 +35,7 @@ export function weightedSamples(profile: CpuProfile): WeightedSamples {
   const rootId = profile.nodes.find((node) => !parents.has(node.id))?.id ?? profile.nodes[0]!.id
   const { samples, timeDeltas } = profile
   if (samples && timeDeltas && samples.length > 0) {
-    const stamps: number[] = []
-    let time = profile.startTime
-    for (const delta of timeDeltas) {
-      time += delta
-      stamps.push(time)
-    }
+    const stamps = sampleStamps(profile)
     const weightsUs = samples.map((_, i) => {
       const next = i + 1 < stamps.length ? stamps[i + 1]! : Math.max(profile.endTime, stamps[i]!)
       return Math.max(0, next - stamps[i]!)
