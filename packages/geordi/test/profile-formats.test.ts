@@ -211,8 +211,10 @@ describe('profile formats, a request outlasting the fine window', () => {
       // Each stretch keeps most of its 40 ms of CPU, however finely it was sampled.
       expect(early.us).toBeGreaterThan(20_000)
       expect(late.us).toBeGreaterThan(20_000)
-      // The first stretch was sampled every 50 µs, the second every 1 ms.
-      expect(early.samples).toBeGreaterThan(4 * late.samples)
+      // The first stretch was sampled every 50 µs, the second every 1 ms: many times the samples
+      // for the same CPU time (~20× idle; ~4× on a loaded 2-core machine, where the fine sampler
+      // misses most of its ticks). The configured profile alone would give both about as many.
+      expect(early.samples).toBeGreaterThan(2 * late.samples)
       expect(late.samples).toBeGreaterThan(5)
       // The profile spans the request: the fine stretch, the hand-over and the configured one.
       const spanMs = (profile.timeDeltas ?? []).reduce((sum, delta) => sum + delta, 0) / 1000
